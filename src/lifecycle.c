@@ -1,0 +1,112 @@
+/*
+ * lifecycle.c — start, fork and exit: the moments the whole library changes
+ * state.
+ *
+ * Start: wrappers run before our constructor (other libraries' constructors
+ * write), so initialisation happens on first use, once, in whichever thread
+ * gets there first; a thread that re-enters during it (dlsym may) passes
+ * through.
+ *
+ * Exit: glibc runs atexit handlers and ELF destructors, then its final
+ * stdio flush, then _exit.  Our destructor cannot be guaranteed to run
+ * last, so it switches the library to SHUTDOWN: everything buffered lands
+ * now, and every later write (a later destructor, stdio's final flush)
+ * goes straight through, in order.
+ *
+ * fork: the prepare handler lands everything and holds the locks, so the
+ * child starts consistent; the child forgets any byte buffered between the
+ * drain and the fork — those are the parent's to write, never twice.
+ */
+#include "writebehind.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+_Atomic int wb_state;
+void wb_signals_install(void) WB_HIDDEN;
+void wb_signals_after_fork_child(void) WB_HIDDEN;
+void wb_fork_prepare(void) WB_HIDDEN;
+void wb_fork_parent(void) WB_HIDDEN;
+void wb_fork_child(void) WB_HIDDEN;
+static __thread bool initializing_here __attribute__((tls_model("initial-exec")));
+
+void wb_fork_prepare(void)
+{
+    if (atomic_load(&wb_state) == WB_UNINIT)
+        return;
+    wb_drain_all();
+    pthread_mutex_lock(&wb_registry_lock);
+    wb_flusher_prefork();
+    wb_buf_prefork();
+}
+
+void wb_fork_parent(void)
+{
+    if (atomic_load(&wb_state) == WB_UNINIT)
+        return;
+    wb_buf_postfork_parent();
+    wb_flusher_postfork_parent();
+    pthread_mutex_unlock(&wb_registry_lock);
+}
+
+void wb_fork_child(void)
+{
+    if (atomic_load(&wb_state) == WB_UNINIT)
+        return;
+    wb_buf_after_fork_child();
+    wb_flusher_after_fork_child();
+    wb_signals_after_fork_child();
+    wb_fdtab_after_fork_child();
+}
+
+void wb_init_slow(void)
+{
+    if (initializing_here)
+        return;   /* re-entered from dlsym or a message: pass through */
+    int expected = WB_UNINIT;
+    if (!atomic_compare_exchange_strong(&wb_state, &expected, WB_INITIALIZING)) {
+        while (atomic_load(&wb_state) == WB_INITIALIZING)
+            sched_yield();
+        return;
+    }
+    initializing_here = true;
+    wb_real_resolve_all();
+    bool ok = wb_config_load();
+    pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
+    if (ok)
+        wb_signals_install();
+    initializing_here = false;
+    atomic_store(&wb_state, ok ? WB_ACTIVE : WB_PASSTHROUGH);
+}
+
+__attribute__((constructor)) static void wb_constructor(void)
+{
+    wb_active();
+}
+
+static void force_slow_path(struct wb_file *f, void *arg)
+{
+    (void)arg;
+    wb_lock(f);
+    wb_file_update_room_locked(f);
+    wb_unlock(f);
+}
+
+void wb_shutdown(void)
+{
+    int expected = WB_ACTIVE;
+    if (!atomic_compare_exchange_strong(&wb_state, &expected, WB_SHUTDOWN)) {
+        if (expected == WB_PASSTHROUGH)
+            wb_stats_report();
+        return;
+    }
+    wb_files_foreach(force_slow_path, NULL);
+    wb_drain_all();
+    wb_flusher_stop();
+    wb_stats_report();
+}
+
+__attribute__((destructor)) static void wb_destructor(void)
+{
+    wb_shutdown();
+}

@@ -1,0 +1,93 @@
+/*
+ * real.h — the libc functions writebehind wraps, reached through one table.
+ *
+ * Every wrapper calls the real function as REAL(name)(args).  The pointers are
+ * resolved with dlsym(RTLD_NEXT) on first use (wrappers run before our
+ * constructor), and a function this glibc does not have resolves to NULL:
+ * its wrapper then fails with ENOSYS exactly as a missing syscall would.
+ * Keeping every real call behind one table also lets tests find, in one
+ * place, every system call the library can make.
+ */
+#ifndef WRITEBEHIND_REAL_H
+#define WRITEBEHIND_REAL_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Symbols glibc exports but whose prototypes the headers hide or lack. */
+int __open_2(const char *, int);
+int __open64_2(const char *, int);
+int __openat_2(int, const char *, int);
+int __openat64_2(int, const char *, int);
+int __fxstat(int, int, struct stat *);
+int __fxstat64(int, int, struct stat64 *);
+int __xstat(int, const char *, struct stat *);
+int __xstat64(int, const char *, struct stat64 *);
+int __lxstat(int, const char *, struct stat *);
+int __lxstat64(int, const char *, struct stat64 *);
+int __fxstatat(int, int, const char *, struct stat *, int);
+int __fxstatat64(int, int, const char *, struct stat64 *, int);
+int fcntl64(int, int, ...);
+pid_t _Fork(void);
+int close_range(unsigned, unsigned, int);
+void closefrom(int);
+int __overflow(FILE *, int);
+int __printf_chk(int, const char *, ...);
+int __fprintf_chk(FILE *, int, const char *, ...);
+int __vprintf_chk(int, const char *, va_list);
+int __vfprintf_chk(FILE *, int, const char *, va_list);
+int __dprintf_chk(int, int, const char *, ...);
+int __vdprintf_chk(int, int, const char *, va_list);
+void __assert_fail(const char *, const char *, unsigned, const char *);
+int __fpurge(FILE *);
+
+#define WB_REAL_LIST(X)                                                                  \
+    /* output */                                                                         \
+    X(write) X(writev) X(pwrite) X(pwrite64) X(pwritev) X(pwritev64) X(pwritev2)         \
+    X(pwritev64v2) X(send) X(sendto) X(sendmsg)                                          \
+    /* input and position */                                                             \
+    X(read) X(readv) X(pread) X(pread64) X(preadv) X(preadv64) X(preadv2) X(preadv64v2)  \
+    X(lseek) X(lseek64)                                                                  \
+    /* descriptors */                                                                    \
+    X(open) X(open64) X(openat) X(openat64) X(creat) X(creat64) X(__open_2)              \
+    X(__open64_2) X(__openat_2) X(__openat64_2) X(close) X(close_range) X(closefrom)     \
+    X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64) X(flock)                                  \
+    /* size, metadata, sync, mapping, copies */                                          \
+    X(ftruncate) X(ftruncate64) X(truncate) X(truncate64) X(fstat) X(fstat64)            \
+    X(__fxstat) X(__fxstat64) X(stat) X(stat64) X(lstat) X(lstat64) X(__xstat)            \
+    X(__xstat64) X(__lxstat) X(__lxstat64) X(fstatat) X(fstatat64) X(__fxstatat)         \
+    X(__fxstatat64) X(statx) X(access) X(faccessat) X(fsync) X(fdatasync)                \
+    X(sync_file_range) X(syncfs) X(sync) X(mmap) X(mmap64) X(sendfile) X(sendfile64)     \
+    X(copy_file_range) X(splice) X(posix_fadvise) X(fallocate) X(posix_fallocate)        \
+    X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(unlink) X(unlinkat)           \
+    /* processes and signals */                                                          \
+    X(fork) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
+    X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
+    X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
+    /* stdio */                                                                          \
+    X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
+    X(fflush) X(fflush_unlocked)
+
+#define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
+WB_REAL_LIST(WB_REAL_DECLARE)
+#undef WB_REAL_DECLARE
+
+void *wb_real_resolve(void **slot, const char *name) __attribute__((visibility("hidden")));
+void wb_real_resolve_all(void) __attribute__((visibility("hidden")));
+
+#define REAL(fn)                                                                         \
+    (__builtin_expect(wb_real_##fn != NULL, 1)                                           \
+         ? wb_real_##fn                                                                  \
+         : (__typeof__(fn) *)wb_real_resolve((void **)&wb_real_##fn, #fn))
+
+#endif
