@@ -24,6 +24,7 @@
 
 _Atomic int wb_state;
 void wb_signals_install(void) WB_HIDDEN;
+void wb_stdio_init(void) WB_HIDDEN;
 void wb_signals_after_fork_child(void) WB_HIDDEN;
 void wb_fork_prepare(void) WB_HIDDEN;
 void wb_fork_parent(void) WB_HIDDEN;
@@ -81,7 +82,8 @@ void wb_init_slow(void)
 
 __attribute__((constructor)) static void wb_constructor(void)
 {
-    wb_active();
+    if (wb_active())
+        wb_stdio_init();
 }
 
 static void force_slow_path(struct wb_file *f, void *arg)
