@@ -182,13 +182,13 @@ void wb_file_drain(struct wb_file *f)
 void wb_file_flush_if_aged(struct wb_file *f, uint64_t now_ms)
 {
     wb_lock(f);
-    if (f->live && f->fill_len && f->flight_state == WB_FLIGHT_NONE &&
-        now_ms - f->fill_since_ms >= wb_cfg.flush_ms) {
-        wb_file_handoff_locked(f);
-        wb_file_write_flight_locked(f);
-    }
-    /* The flusher took f off its timer list; a fill begun meanwhile (or
-       left because a flight was busy) still needs its deadline. */
+    /* An old fill behind a busy flight waits for that flight (or writes a
+       queued one) rather than going back on the timer list still due:
+       that would make the flusher spin until the flight ends. */
+    if (f->live && f->fill_len && now_ms - f->fill_since_ms >= wb_cfg.flush_ms)
+        wb_file_drain_locked(f);
+    /* The flusher took f off its timer list; a fill begun meanwhile still
+       needs its deadline. */
     if (f->live && f->fill_len)
         wb_flusher_dirty(f);
     wb_unlock(f);
