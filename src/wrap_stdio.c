@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -390,4 +391,64 @@ WB_EXPORT int fflush_unlocked(FILE *stream)
 {
     before_flush(stream);
     return REAL(fflush_unlocked)(stream);
+}
+
+/* dprintf & co. format into a private FILE that glibc flushes with its
+   internal write: on a tagged fd those bytes would overtake ours.  They are
+   formatted here and handed to write() (ours), which is all vdprintf does. */
+static int vdprintf_via_write(int fd, const char *fmt, va_list ap)
+{
+    char stack[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(stack, sizeof stack, fmt, ap);
+    char *buf = stack;
+    if (n >= (int)sizeof stack) {
+        buf = malloc((size_t)n + 1);
+        if (!buf) {
+            va_end(again);
+            errno = ENOMEM;
+            return -1;
+        }
+        vsnprintf(buf, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    int result = n;
+    for (size_t done = 0; n > 0 && done < (size_t)n;) {
+        ssize_t w = write(fd, buf + done, (size_t)n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            result = -1;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (buf != stack)
+        free(buf);
+    return result;
+}
+
+WB_EXPORT int vdprintf(int fd, const char *fmt, va_list ap) { return vdprintf_via_write(fd, fmt, ap); }
+WB_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+    (void)flag;
+    return vdprintf_via_write(fd, fmt, ap);
+}
+WB_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vdprintf_via_write(fd, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WB_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+    (void)flag;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vdprintf_via_write(fd, fmt, ap);
+    va_end(ap);
+    return n;
 }
