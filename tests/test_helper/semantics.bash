@@ -1,0 +1,52 @@
+# Shared setup for the semantics suites (differential, semantics, errors,
+# threads, signals).  Loaded after common.bash.
+#
+#   plain_vs_wb NAME ENV... -- CMD...
+#                    run CMD in $BATS_TEST_TMPDIR/NAME.plain and, with ENV
+#                    and the library, in $BATS_TEST_TMPDIR/NAME.wb; fail with
+#                    a diff when status, stdout, stderr or the files differ
+#   status_name N    "exit N" or "signal NAME" for a shell status
+#   wait_for CMD...  poll CMD (10 ms steps, 10 s at most) until it succeeds
+
+# No core files in scratch directories: several tests die by signals on purpose.
+ulimit -c 0
+
+status_name() {
+    local st=$1
+    if ((st > 128 && st < 128 + 65)); then
+        printf 'signal %s' "$(kill -l "$((st - 128))")"
+    else
+        printf 'exit %s' "$st"
+    fi
+}
+
+plain_vs_wb() {
+    local name=$1; shift
+    local -a envs=()
+    while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+    shift
+    local p=$BATS_TEST_TMPDIR/$name.plain w=$BATS_TEST_TMPDIR/$name.wb sp sw
+    rm -rf "$p" "$w"
+    mkdir -p "$p" "$w"
+    (cd "$p" && "$@") >"$p.out" 2>"$p.err"; sp=$?
+    (cd "$w" && env "${envs[@]}" LD_PRELOAD="$(wb_env)" "$@") >"$w.out" 2>"$w.err"; sw=$?
+    if [[ $sp != "$sw" ]]; then
+        echo "$name: plain $(status_name "$sp"), writebehind $(status_name "$sw")"
+        tail -5 "$w.err"
+        return 1
+    fi
+    diff -u "$p.out" "$w.out" | head -40 || true
+    cmp -s "$p.out" "$w.out" || { echo "$name: stdout differs"; return 1; }
+    cmp -s "$p.err" "$w.err" || { diff -u "$p.err" "$w.err" | head -20; echo "$name: stderr differs"; return 1; }
+    diff -r "$p" "$w" >/dev/null || { diff -r "$p" "$w" | head -20; echo "$name: files differ"; return 1; }
+}
+
+wait_for() {
+    local i
+    for ((i = 0; i < 1000; i++)); do
+        "$@" && return 0
+        sleep 0.01
+    done
+    echo "gave up waiting for: $*"
+    return 1
+}
