@@ -17,6 +17,7 @@
  */
 #include "writebehind.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -147,9 +148,24 @@ static void report_default(struct sigaction *old)
     old->sa_handler = SIG_DFL;
 }
 
-WB_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* Sanitizer runtimes call sigaction while they initialise, before an
+   instrumented function may run (ThreadSanitizer crashes in its function-
+   entry hook): until writebehind is active, sigaction passes through
+   without instrumentation and without touching the rest of the library. */
+#define WB_NOT_INSTRUMENTED __attribute__((no_sanitize("thread", "address", "undefined")))
+
+WB_NOT_INSTRUMENTED static int sigaction_passthrough(int sig, const struct sigaction *act,
+                                                     struct sigaction *old)
 {
-    if (sig <= 0 || sig >= NSIG || !managed(sig) || !wb_active())
+    static __typeof__(sigaction) *real_fn;
+    if (!real_fn)
+        real_fn = (__typeof__(sigaction) *)dlsym(RTLD_NEXT, "sigaction");
+    return real_fn(sig, act, old);
+}
+
+static int sigaction_managed(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig <= 0 || sig >= NSIG || !managed(sig))
         return REAL(sigaction)(sig, act, old);
     pthread_mutex_lock(&sig_lock);
     int r = 0;
@@ -173,7 +189,15 @@ WB_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
     return r;
 }
 
-WB_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+WB_EXPORT WB_NOT_INSTRUMENTED int sigaction(int sig, const struct sigaction *act,
+                                            struct sigaction *old)
+{
+    if (atomic_load_explicit(&wb_state, memory_order_acquire) != WB_ACTIVE)
+        return sigaction_passthrough(sig, act, old);
+    return sigaction_managed(sig, act, old);
+}
+
+static sighandler_t signal_managed(int sig, sighandler_t handler)
 {
     /* glibc's signal() has BSD semantics: restart, block the signal in
        its handler. */
@@ -184,9 +208,20 @@ WB_EXPORT sighandler_t signal(int sig, sighandler_t handler)
     sigemptyset(&act.sa_mask);
     if (sig > 0 && sig < NSIG)
         sigaddset(&act.sa_mask, sig);
-    if (sigaction(sig, &act, &old) < 0)
+    if (sigaction_managed(sig, &act, &old) < 0)
         return SIG_ERR;
     return old.sa_handler;
+}
+
+WB_EXPORT WB_NOT_INSTRUMENTED sighandler_t signal(int sig, sighandler_t handler)
+{
+    if (atomic_load_explicit(&wb_state, memory_order_acquire) != WB_ACTIVE) {
+        static __typeof__(signal) *real_fn;
+        if (!real_fn)
+            real_fn = (__typeof__(signal) *)dlsym(RTLD_NEXT, "signal");
+        return real_fn(sig, handler);
+    }
+    return signal_managed(sig, handler);
 }
 
 WB_EXPORT void abort(void)
