@@ -30,7 +30,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-_Atomic(_Atomic uintptr_t *) wb_fdtab[WB_FD_LIMIT / WB_FD_CHUNK];
+/* The first chunk is static: fds below 1024 (nearly all) need one load. */
+_Atomic uintptr_t wb_fdtab_low[WB_FD_CHUNK];
+_Atomic(_Atomic uintptr_t *) wb_fdtab[WB_FD_LIMIT / WB_FD_CHUNK] = { wb_fdtab_low };
 static _Atomic int fd_max_seen = -1;
 
 pthread_mutex_t wb_registry_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -78,6 +78,7 @@ void wb_file_handoff_locked(struct wb_file *f)
 {
     f->flight = f->fill;
     f->flight_len = f->fill_len;
+    f->bytes += f->fill_len;
     f->flight_state = WB_FLIGHT_QUEUED;
     f->handoff_gen++;
     f->fill = NULL;
@@ -277,7 +278,6 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
         bool first = f->fill_len == 0;
         f->fill_len += copy_iov(f->fill + f->fill_len, iov, iovcnt);
         f->writes++;
-        f->bytes += total;
         if (first) {
             f->fill_since_ms = wb_now_ms();
             wb_flusher_dirty(f);

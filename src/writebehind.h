@@ -176,16 +176,63 @@ void wb_file_discard_locked(struct wb_file *f) WB_HIDDEN; /* child after fork */
 void wb_file_flush_if_aged(struct wb_file *f, uint64_t now_ms) WB_HIDDEN; /* flusher's timer */
 void wb_file_update_room_locked(struct wb_file *f) WB_HIDDEN;
 
-/* Appends a small write to the fill when it fits; the whole hot path. */
+/* Copies a small write without calling memcpy (a call would make the hot
+   path save registers): overlapping 8-byte moves cover 1..64 bytes, the
+   sizes of a line of output.  Larger writes use memcpy on the slow path. */
+#define WB_INLINE_COPY_MAX 64
+static inline void wb_copy_small(char *dst, const char *src, size_t n)
+{
+    uint64_t a, b, c, d;
+    if (likely(n <= 16)) {
+        if (likely(n >= 8)) {
+            __builtin_memcpy(&a, src, 8);
+            __builtin_memcpy(&b, src + n - 8, 8);
+            __builtin_memcpy(dst, &a, 8);
+            __builtin_memcpy(dst + n - 8, &b, 8);
+        } else if (n >= 4) {
+            uint32_t x, y;
+            __builtin_memcpy(&x, src, 4);
+            __builtin_memcpy(&y, src + n - 4, 4);
+            __builtin_memcpy(dst, &x, 4);
+            __builtin_memcpy(dst + n - 4, &y, 4);
+        } else if (n) {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+    } else if (n <= 32) {   /* the first and the last 16 bytes */
+        __builtin_memcpy(&a, src, 8);
+        __builtin_memcpy(&b, src + 8, 8);
+        __builtin_memcpy(&c, src + n - 16, 8);
+        __builtin_memcpy(&d, src + n - 8, 8);
+        __builtin_memcpy(dst, &a, 8);
+        __builtin_memcpy(dst + 8, &b, 8);
+        __builtin_memcpy(dst + n - 16, &c, 8);
+        __builtin_memcpy(dst + n - 8, &d, 8);
+    } else {   /* 33..64: the first and the last 32 bytes */
+        for (int i = 0; i < 4; i++) {
+            __builtin_memcpy(&a, src + 8 * i, 8);
+            __builtin_memcpy(&b, src + n - 32 + 8 * i, 8);
+            __builtin_memcpy(dst + 8 * i, &a, 8);
+            __builtin_memcpy(dst + n - 32 + 8 * i, &b, 8);
+        }
+    }
+}
+
+/* Appends a small write to the fill when it fits; f locked.  The bytes are
+   counted when the fill is handed off, not here. */
 static inline bool wb_file_append_fast(struct wb_file *f, const void *buf, size_t n)
 {
-    if (n > f->fill_room)
+    size_t room = f->fill_room, len = f->fill_len;
+    if (n > room)
         return false;
-    __builtin_memcpy(f->fill + f->fill_len, buf, n);
-    f->fill_len += n;
-    f->fill_room -= n;
+    f->fill_len = len + n;
+    f->fill_room = room - n;
     f->writes++;
-    f->bytes += n;
+    if (n <= WB_INLINE_COPY_MAX)
+        wb_copy_small(f->fill + len, buf, n);
+    else
+        __builtin_memcpy(f->fill + len, buf, n);
     return true;
 }
 
@@ -198,6 +245,7 @@ static inline bool wb_file_append_fast(struct wb_file *f, const void *buf, size_
 #define WB_FD_CHUNK   1024
 
 extern _Atomic(_Atomic uintptr_t *) wb_fdtab[WB_FD_LIMIT / WB_FD_CHUNK] WB_HIDDEN;
+extern _Atomic uintptr_t wb_fdtab_low[WB_FD_CHUNK] WB_HIDDEN;
 
 static inline uintptr_t wb_fdtab_get(int fd)
 {
@@ -210,6 +258,19 @@ static inline uintptr_t wb_fdtab_get(int fd)
     return atomic_load_explicit(&chunk[(unsigned)fd % WB_FD_CHUNK], memory_order_acquire);
 }
 static inline bool wb_is_file(uintptr_t e) { return e > WB_FD_CLOSING; }
+
+/* The table slot of fd, or NULL when its chunk does not exist yet (or fd is
+   out of range).  Slots never move once published. */
+static inline _Atomic uintptr_t *wb_fdtab_slot(int fd)
+{
+    if (likely((unsigned)fd < WB_FD_CHUNK))
+        return &wb_fdtab_low[fd];
+    if (unlikely((unsigned)fd >= WB_FD_LIMIT))
+        return NULL;
+    _Atomic uintptr_t *chunk =
+        atomic_load_explicit(&wb_fdtab[(unsigned)fd / WB_FD_CHUNK], memory_order_acquire);
+    return chunk ? &chunk[(unsigned)fd % WB_FD_CHUNK] : NULL;
+}
 
 void wb_fdtab_set(int fd, uintptr_t value) WB_HIDDEN;
 bool wb_fdtab_cas(int fd, uintptr_t expected, uintptr_t value) WB_HIDDEN;
