@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# Exact semantics, one observation point per test: every call that can look
+# at a file (or let another process look) sees exactly what a plain run sees.
+# The scenarios are in tests/helpers/sem_observe.c; each prints what the
+# program saw and what the kernel held right after the call (raw system
+# calls, past every wrapper), plainly and under the library with the flush
+# timer off.
+
+load test_helper/common
+load test_helper/semantics
+
+obs() { agree sem_observe "$1"; }
+
+@test "read: reads after the bytes written before it, at the logical offset" { obs read; }
+@test "readv: reads after the bytes written before it" { obs readv; }
+@test "pread/preadv: see the bytes written before them" { obs pread; }
+@test "read through another description sees the bytes" { obs read_other; }
+@test "lseek: SEEK_CUR and SEEK_END give the logical position, O_APPEND too" { obs seek; }
+@test "pwrite/pwritev: land after earlier writes, and on O_APPEND append after them" { obs pwrite; }
+@test "ftruncate/truncate: cut after the bytes written before them" { obs ftruncate; }
+@test "fstat/fstatat/statx on the fd: report the logical size" { obs fstat; }
+@test "stat/lstat/fstatat/statx by path, symlink and hard link: report the logical size" { obs stat_path; }
+@test "fsync/fdatasync/sync_file_range/syncfs/sync: land the bytes" { obs fsync; }
+@test "mmap: a new mapping shows the bytes, through the same and another fd" { obs mmap; }
+@test "sendfile: copies what was written, and lands after what was written" { obs sendfile; }
+@test "copy_file_range: both ends see earlier writes" { obs copy_file_range; }
+@test "splice: reads what was written" { obs splice; }
+@test "flock: a process that gets the lock next sees the bytes" { obs flock; }
+@test "fcntl F_SETLKW: a process that gets the lock next sees the bytes" { obs fcntl_lock; }
+@test "fcntl F_OFD_SETLKW: a process that gets the lock next sees the bytes" { obs ofd_lock; }
+@test "F_SETFL O_APPEND: bytes written before land where the old flags put them" { obs setfl_append; }
+@test "close_range/closefrom: land the bytes; a reused fd number gets only its own" { obs close_range; }
+@test "same file via two opens: writes interleave exactly as plain" { obs two_opens; }
+@test "open with O_TRUNC: truncates after the bytes written before it" { obs reopen_trunc; }
+@test "telling another process: a write to a pipe" { obs tell_pipe; }
+@test "telling another process: send/sendmsg on a socket" { obs tell_socket; }
+@test "telling another process: kill and sigqueue" { obs tell_kill; }
+@test "telling another process: killpg, tgkill, pidfd_send_signal" { obs tell_killpg; }
+@test "telling another process: rename publishes a whole file" { obs tell_rename; }
+@test "fork: children never write the parent's bytes twice" { obs fork; }
+@test "vfork: the exec'd child sees the file; _exit in the child loses nothing" { obs vfork; }
+@test "posix_spawn/posix_spawnp/system/popen/fork+execv/execvp see full files" { obs spawn; }
+@test "execl sees the full file" { obs execl; }
+@test "execlp sees the full file" { obs execlp; }
+@test "execle sees the full file" { obs execle; }
+@test "execve sees the full file" { obs execve; }
+@test "execvpe sees the full file" { obs execvpe; }
+@test "fexecve sees the full file" { obs fexecve; }
+@test "_exit: raw writes land" { obs end_exit_; }
+@test "_Exit: raw writes land" { obs end_Exit; }
+@test "quick_exit: raw writes land" { obs end_quick_exit; }
+@test "exit: raw writes land" { obs end_exit; }
+@test "return from main: raw writes land" { obs end_return; }
