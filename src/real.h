@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,6 +75,7 @@ int __fpurge(FILE *);
     X(fork) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
+    X(killpg) X(tgkill) X(pidfd_send_signal)         \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(fflush) X(fflush_unlocked)
