@@ -25,11 +25,9 @@
  * putc; moving a FILE's pending bytes on fflush loses order when glibc
  * flushes by itself; replacing a FILE's vtable aborts (glibc validates it).
  *
- * Known limits: a cookie stream is byte-oriented, so wide output (wprintf)
- * on a wrapped stream fails as on any fopencookie stream — wrapped streams
- * are only made for tagged files, never for terminals; a pointer to the
- * original stdout saved before our constructor ran writes unbuffered, in
- * the kernel's order, not ours.
+ * A cookie stream is byte-oriented: wide output on it is converted in
+ * wrap_stdio_wide.c.  Known limit: a pointer to the original stdout saved
+ * before our constructor ran writes unbuffered, in the kernel's order.
  */
 #include "writebehind.h"
 
@@ -49,6 +47,7 @@
 
 struct wb_stream {
     int fd;
+    int orientation;     /* what fwide() reports: 0, or 1 after wide output */
     FILE *shadow;        /* the real FILE that owns fd; never used for I/O */
     char *buffer;        /* our stdio buffer, sized like glibc's */
     FILE *cookie;
@@ -68,6 +67,11 @@ static struct wb_stream *stream_of(FILE *fp)
     return s;
 }
 
+bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
+int *wb_stream_orientation(FILE *fp) WB_HIDDEN;
+bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
+int *wb_stream_orientation(FILE *fp) { return &stream_of(fp)->orientation; }
+
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct wb_stream *s = cookie;
@@ -83,6 +87,8 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
 {
     struct wb_stream *s = cookie;
     size_t done = 0;
+    if (!s->orientation)
+        s->orientation = -1;   /* byte output came first: see wrap_stdio_wide.c */
     while (done < size) {
         ssize_t n = write(s->fd, buf + done, size - done);
         if (n < 0 && errno == EINTR)

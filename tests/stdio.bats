@@ -177,3 +177,12 @@ for line in open(\"input.txt\"): print(line, end=\"\")'"
 @test "stdio: perl with \$|=1" {
     line_program_is_coalesced "perl -e '\$|=1; open F, q(input.txt); print while <F>'"
 }
+
+@test "stdio: wide output (wprintf, fputws, putwchar, fwprintf) is identical, pure and after byte output" {
+    for mode in pure mixed; do
+        rm -rf p w && mkdir p w
+        (cd p && "$(helper stdio_wide)" "$mode" >out.txt 2>&1)
+        (cd w && wb "$(helper stdio_wide)" "$mode" >out.txt 2>&1)
+        diff -r p w
+    done
+}
