@@ -42,6 +42,14 @@ wait_for() {
     return 1
 }
 
+# coreutils' dd (with a small bs) and split call aligned_alloc(4096, n) with n
+# not a multiple of 4096, which the ASan and TSan runtimes of GCC 12 reject by
+# themselves, with or without the library.
+skip_if_sanitizer_rejects_dd() {
+    [[ -z $SANITIZER ]] ||
+        skip "dd calls aligned_alloc(4096, n) with n not a multiple of 4096; the preloaded $SANITIZER sanitizer runtime rejects that on its own"
+}
+
 # --- a full disk ---------------------------------------------------------
 
 # Mounts a 256 KiB tmpfs at $DISK, or skips.
@@ -87,6 +95,7 @@ full_disk_same_as_plain() {
 }
 
 @test "full disk: dd reports No space left on device as without the library" {
+    skip_if_sanitizer_rejects_dd
     mount_small_disk
     run_on_full_disk 'dd if=/dev/zero of=f bs=512 count=8000'
     # dd's record counts say how many records write() accepted.  Under the
@@ -138,32 +147,32 @@ with open(\"f\", \"w\") as f:
 
 # --- RLIMIT_FSIZE --------------------------------------------------------
 
-# Runs dd under `ulimit -f 100` (102400 bytes) writing RECORDS of 100 bytes,
-# with LD_PRELOAD=$2; sets FSIZE_STATUS and FSIZE_SIZE.
-dd_under_fsize() {
+# Runs perl under `ulimit -f 100` (102400 bytes) writing RECORDS lines of 100
+# bytes, one write() each, with LD_PRELOAD=$2; sets FSIZE_STATUS, FSIZE_SIZE.
+write_under_fsize() {
     local records=$1 preload=$2 f=$BATS_TEST_TMPDIR/fsize
     rm -f "$f"
     FSIZE_STATUS=0
     F=$f N=$records P=$preload bash -c 'ulimit -f 100
-        LD_PRELOAD=$P exec dd if=/dev/zero of="$F" bs=100 count=$N status=none' \
+        LD_PRELOAD=$P exec perl -e "\$| = 1; print \"x\" x 99, \"\\n\" for 1 .. $N" > "$F"' \
         2>/dev/null || FSIZE_STATUS=$?
     FSIZE_SIZE=$(stat -c %s "$f")
 }
 
-@test "RLIMIT_FSIZE: dd far past the limit dies by SIGXFSZ with the same file size" {
-    dd_under_fsize 5000 ""
+@test "RLIMIT_FSIZE: a writer far past the limit dies by SIGXFSZ with the same file size" {
+    write_under_fsize 5000 ""
     local plain_status=$FSIZE_STATUS plain_size=$FSIZE_SIZE
-    dd_under_fsize 5000 "$(wb_env)"
+    write_under_fsize 5000 "$(wb_env)"
     echo "plain: status $plain_status size $plain_size; writebehind: status $FSIZE_STATUS size $FSIZE_SIZE"
     ((plain_status == 128 + 25))
     ((FSIZE_STATUS == plain_status))
     ((FSIZE_SIZE == plain_size))
 }
 
-@test "RLIMIT_FSIZE: dd just past the limit (all in one buffer) dies by SIGXFSZ" {
-    dd_under_fsize 1100 ""
+@test "RLIMIT_FSIZE: a writer just past the limit (all in one buffer) dies by SIGXFSZ" {
+    write_under_fsize 1100 ""
     local plain_status=$FSIZE_STATUS plain_size=$FSIZE_SIZE
-    dd_under_fsize 1100 "$(wb_env)"
+    write_under_fsize 1100 "$(wb_env)"
     echo "plain: status $plain_status size $plain_size; writebehind: status $FSIZE_STATUS size $FSIZE_SIZE"
     ((plain_status == 128 + 25))
     ((FSIZE_STATUS == plain_status))
@@ -262,8 +271,8 @@ same_death() {
 }
 
 @test "RLIMIT_NOFILE=8: real programs still work" {
-    same_as_plain 'ulimit -n 8; seq 1 100000 | sort -r > s && cp s c && split -l 9000 s part_ &&
-        dd if=s of=d bs=11 2>/dev/null && tar -cf t.tar s c part_* &&
+    same_as_plain 'ulimit -n 8; seq 1 100000 | sort -r > s && cp s c && sed -i "s/0/zero/" c &&
+        gzip -n -k c && tar --mtime=@0 -cf t.tar s c c.gz && perl -e "\$| = 1; print \"\$_\\n\" for 1 .. 3000" > pl &&
         "$PY" -u -c "
 for i in range(3000):
     print(i)
@@ -278,6 +287,9 @@ same_as_plain_with() {
     local preload=$1 wrap=$2 cmd=$3 p=$BATS_TEST_TMPDIR/plain w=$BATS_TEST_TMPDIR/wb
     local sp=0 sw=0
     mkdir -p "$p" "$w"
+    # A fork child of a process with a flusher thread starts its own flusher
+    # when it writes; glibc allows that, ThreadSanitizer refuses by default.
+    [[ $SANITIZER != thread ]] || local TSAN_OPTIONS=$TSAN_OPTIONS:die_after_fork=0
     (cd "$p" && WRAP= bash -c "$cmd") >"$p.out" 2>"$p.err" || sp=$?
     (cd "$w" && WRAP=$wrap LD_PRELOAD=$preload bash -c "$cmd") >"$w.out" 2>"$w.err" || sw=$?
     cat "$w.err"
@@ -289,7 +301,7 @@ same_as_plain_with() {
     diff "$p.out" "$w.out"
 }
 
-PRELOAD_WORK='seq 1 20000 > s && $WRAP dd if=s of=d bs=5 2>/dev/null &&
+PRELOAD_WORK='seq 1 20000 > s && $WRAP perl -e "syswrite(STDOUT, \"\$_\\n\") for 1 .. 5000" > d &&
     $WRAP "$PY" -u -c "
 import os
 for i in range(2000):
