@@ -137,8 +137,6 @@ void wb_file_write_flight_locked(struct wb_file *f)
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
     size_t done = 0;
     int err = wb_write_all(fd, buf, len, &done);
-    if (err)
-        wb_report_error(f->path, fd, err, len - done);
     wb_buf_put(buf);
     pthread_setcancelstate(oldcancel, NULL);
     errno = saved;
@@ -146,12 +144,23 @@ void wb_file_write_flight_locked(struct wb_file *f)
     wb_lock(f);
     atomic_fetch_add_explicit(&wb_stats.flushes, 1, memory_order_relaxed);
     if (err) {
+        /* A plain run would have stopped at the write that failed: the
+           bytes buffered behind it are dropped too, so the file holds an
+           unbroken prefix of the stream (never a hole if space comes back)
+           and the program hears of the error once, at its next call.  From
+           then on the file is written synchronously, so every later call
+           returns what the kernel says. */
+        size_t lost = len - done + f->fill_len;
+        wb_buf_put(f->fill);
+        f->fill = NULL;
+        f->fill_len = f->fill_room = 0;
         if (!f->error)
             f->error = err;
-        f->lost_bytes += len - done;
-        /* From now on every write on this file is synchronous, so the
-           program sees the real result of each call, as without us. */
+        f->lost_bytes += lost;
         f->write_through = true;
+        wb_unlock(f);   /* the flight stays WRITING: nobody moves meanwhile */
+        wb_report_error(f->path, fd, err, lost);
+        wb_lock(f);
     }
     finish_flight_locked(f, true);
 }
