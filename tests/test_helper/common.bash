@@ -48,9 +48,10 @@ helper() {
 same_as_plain() {
     local cmd=$1 p=$BATS_TEST_TMPDIR/plain w=$BATS_TEST_TMPDIR/wb
     mkdir -p "$p" "$w"
-    local sp sw
-    (cd "$p" && bash -c "$cmd") >"$p.out" 2>"$p.err"; sp=$?
-    (cd "$w" && LD_PRELOAD="$(wb_env)" bash -c "$cmd") >"$w.out" 2>"$w.err"; sw=$?
+    local sp=0 sw=0
+    # bats runs with set -e: a failing command must be recorded, not abort us.
+    (cd "$p" && bash -c "$cmd") >"$p.out" 2>"$p.err" || sp=$?
+    (cd "$w" && LD_PRELOAD="$(wb_env)" bash -c "$cmd") >"$w.out" 2>"$w.err" || sw=$?
     if [[ $sp != "$sw" ]]; then
         echo "exit status: plain $sp, writebehind $sw"; cat "$w.err"; return 1
     fi
