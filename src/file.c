@@ -252,6 +252,10 @@ static bool make_room_locked(struct wb_file *f, size_t total)
                                (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000);
         }
     }
+    /* While we waited, the flight may have failed: then this write must
+       not be buffered behind the hole; the caller reports the error. */
+    if (f->error || f->write_through)
+        return false;
     if (!f->fill) {
         f->fill = wb_buf_get();
         if (!f->fill)
