@@ -43,6 +43,8 @@ uint64_t wb_now_ms(void)
 }
 
 static void *flusher_main(void *arg);
+int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                           void *arg) WB_HIDDEN;
 
 /* queue_lock held. */
 static void ensure_running(void)
@@ -56,7 +58,7 @@ static void ensure_running(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 << 10);
-    int err = pthread_create(&flusher_thread, &attr, flusher_main, NULL);
+    int err = wb_real_pthread_create(&flusher_thread, &attr, flusher_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {

@@ -25,6 +25,8 @@
 _Atomic int wb_state;
 void wb_signals_install(void) WB_HIDDEN;
 void wb_stdio_init(void) WB_HIDDEN;
+void wb_threads_init(void) WB_HIDDEN;
+void wb_threads_after_fork_child(void) WB_HIDDEN;
 void wb_signals_after_fork_child(void) WB_HIDDEN;
 void wb_fork_prepare(void) WB_HIDDEN;
 void wb_fork_parent(void) WB_HIDDEN;
@@ -57,6 +59,7 @@ void wb_fork_child(void)
     wb_buf_after_fork_child();
     wb_flusher_after_fork_child();
     wb_signals_after_fork_child();
+    wb_threads_after_fork_child();
     wb_fdtab_after_fork_child();
 }
 
@@ -82,8 +85,10 @@ void wb_init_slow(void)
 
 __attribute__((constructor)) static void wb_constructor(void)
 {
-    if (wb_active())
+    if (wb_active()) {
+        wb_threads_init();
         wb_stdio_init();
+    }
 }
 
 static void force_slow_path(struct wb_file *f, void *arg)
