@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# Signals: dying (or stopping) by a signal loses nothing that a plain run
+# would have written, and the process ends with the same status; handlers
+# the program installs stay its own, and every way of asking about a
+# disposition answers what a plain run answers.  Scenarios are in
+# tests/helpers/sem_signals.c.
+
+load test_helper/common
+load test_helper/semantics
+
+sig() { agree sem_signals "$@"; }
+# die SIGNAL HOW: a child writes 100 records, then dies; same status, same file
+die() { plain_vs_wb "die-$1-$2" "$NO_TIMER" -- "$(helper sem_signals)" die "$1" "$2"; }
+
+@test "SIGTERM, SIGINT, SIGHUP, SIGQUIT sent by the process itself: flushed, same status" {
+    for s in TERM INT HUP QUIT; do die "$s" raise; die "$s" kill; done
+}
+
+@test "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 from another process while asleep: flushed, same status" {
+    for s in TERM INT HUP QUIT USR1 USR2; do die "$s" external; done
+}
+
+@test "tgkill to itself: flushed, same status" { die TERM tgkill; }
+
+@test "SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP raised by the kernel: flushed, same status" {
+    for s in SEGV BUS FPE ILL TRAP; do die "$s" fault; done
+}
+
+@test "abort() and a failed assert(): flushed, die by SIGABRT" {
+    die ABRT abort
+    die ABRT assert
+}
+
+@test "SIGPIPE from writing to a pipe nobody reads: flushed, same status" { die PIPE pipe; }
+
+@test "SIGALRM, SIGVTALRM, SIGPROF from interval timers: flushed, same status" {
+    for s in ALRM VTALRM PROF; do die "$s" timer; done
+}
+
+@test "SIGXCPU, SIGSYS sent to itself: flushed, same status" {
+    for s in XCPU SYS; do die "$s" raise; done
+}
+
+@test "sigaction/signal/sysv_signal/bsd_signal/ssignal/sigset report what the program set" {
+    sig report
+}
+
+@test "a program's handler runs; resetting SIG_DFL and re-raising still flushes" {
+    sig handler_reraise
+}
+
+@test "SA_RESETHAND: the second signal takes the default action and still flushes" {
+    sig resethand
+}
+
+@test "sysv_signal is one-shot: the second signal flushes and kills" {
+    sig sysv_oneshot
+}
+
+@test "SIGTSTP: bytes are in the file while the process is stopped; it stops by SIGTSTP" {
+    sig stop
+}
