@@ -55,7 +55,9 @@ void wb_buf_put(char *buf)
 }
 
 /* fork: the prepare handler holds the lock so the child's copy of the
-   counters is consistent; the child then starts with a fresh lock. */
+   counters is consistent.  The forking thread is the child's only thread
+   and the owner of the lock, so it unlocks it (re-initialising a locked
+   mutex is what ThreadSanitizer calls a double lock). */
 void wb_buf_prefork(void) { pthread_mutex_lock(&pool_lock); }
 void wb_buf_postfork_parent(void) { pthread_mutex_unlock(&pool_lock); }
-void wb_buf_after_fork_child(void) { pthread_mutex_init(&pool_lock, NULL); }
+void wb_buf_after_fork_child(void) { pthread_mutex_unlock(&pool_lock); }

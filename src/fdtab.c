@@ -422,7 +422,7 @@ static void reset_in_child(struct wb_file *f, void *arg)
 
 void wb_fdtab_after_fork_child(void)
 {
-    pthread_mutex_init(&wb_registry_lock, NULL);
+    pthread_mutex_unlock(&wb_registry_lock);   /* taken by this thread before fork */
     wb_files_foreach(reset_in_child, NULL);
     atomic_store(&wb_pending_files, 0);
 }

@@ -208,8 +208,9 @@ void wb_flusher_postfork_parent(void) { pthread_mutex_unlock(&queue_lock); }
 
 void wb_flusher_after_fork_child(void)
 {
-    /* The thread does not exist here; the next buffer starts a new one. */
-    pthread_mutex_init(&queue_lock, NULL);
+    /* The thread does not exist here; the next buffer starts a new one.
+       queue_lock was taken by this very thread in the prepare handler. */
+    pthread_mutex_unlock(&queue_lock);
     pthread_cond_init(&queue_cond, NULL);
     pthread_cond_init(&gone_cond, NULL);
     queue_head = queue_tail = dirty_head = NULL;

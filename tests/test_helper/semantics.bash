@@ -11,6 +11,13 @@
 # No core files in scratch directories: several tests die by signals on purpose.
 ulimit -c 0
 
+# Under the library every program that writes has a second thread (the
+# flusher), so a forked child that writes starts a thread after a
+# multi-threaded fork, which ThreadSanitizer refuses by default.
+if [[ $SANITIZER == thread ]]; then
+    export TSAN_OPTIONS=$TSAN_OPTIONS:die_after_fork=0
+fi
+
 status_name() {
     local st=$1
     if ((st > 128 && st < 128 + 65)); then
