@@ -23,9 +23,10 @@ static _Atomic long program_threads = 1;   /* main */
 
 struct start { void *(*fn)(void *); void *arg; };
 
-static void thread_leaves(void *unused)
+static void thread_leaves(void *start)
 {
-    (void)unused;
+    if (start != (void *)1)   /* main's value is 1, others' their struct start */
+        free(start);
     if (atomic_fetch_sub(&program_threads, 1) == 1)
         wb_shutdown();   /* the last one: what remains is exit(0) */
 }
@@ -42,11 +43,25 @@ void wb_threads_init(void)
     pthread_once(&key_once, make_key);
 }
 
-/* The flusher is ours, not the program's: it is started through here. */
+/* The flusher is ours, not the program's: it is started through here.  It
+   still goes through the global pthread_create, so that a sanitizer runtime
+   preloaded before us sees the thread (ThreadSanitizer crashes in a thread
+   it did not start); our own wrapper below lets it pass uncounted. */
+static __thread bool starting_ours __attribute__((tls_model("initial-exec")));
+
 int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) WB_HIDDEN;
 int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg)
+{
+    starting_ours = true;
+    int err = pthread_create(t, attr, fn, arg);
+    starting_ours = false;
+    return err;
+}
+
+static int next_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                               void *arg)
 {
     static __typeof__(pthread_create) *real_fn;
     if (!real_fn)
@@ -54,17 +69,23 @@ int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)
     return real_fn(t, attr, fn, arg);
 }
 
-static void *program_thread(void *p)
+/* Under a sanitizer preloaded before us, fn is the sanitizer's own thread
+   start, so this runs before the sanitizer knows the thread: it must not be
+   instrumented nor call anything the sanitizer intercepts (the struct is
+   freed by thread_leaves, when the sanitizer is done with the thread). */
+__attribute__((no_sanitize("thread", "address", "undefined"))) static void *
+program_thread(void *p)
 {
-    struct start s = *(struct start *)p;
-    free(p);
-    pthread_setspecific(leaving_key, (void *)1);
-    return s.fn(s.arg);
+    struct start *s = p;
+    pthread_setspecific(leaving_key, s);
+    return s->fn(s->arg);
 }
 
 WB_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                              void *arg)
 {
+    if (starting_ours)
+        return next_pthread_create(t, attr, fn, arg);
     wb_threads_init();
     struct start *s = malloc(sizeof *s);
     if (!s)
@@ -74,7 +95,7 @@ WB_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     /* Counted before it starts, so the creator's own exit cannot look like
        the last one while the new thread is still being born. */
     atomic_fetch_add(&program_threads, 1);
-    int err = wb_real_pthread_create(t, attr, program_thread, s);
+    int err = next_pthread_create(t, attr, program_thread, s);
     if (err) {
         atomic_fetch_sub(&program_threads, 1);
         free(s);
