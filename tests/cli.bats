@@ -12,6 +12,10 @@ setup() {
     LIB_REAL=$(cd "$BUILD" && pwd -P)/libwritebehind.so
 }
 
+teardown() {
+    stop_holder
+}
+
 # The wrapper as a user runs it.  In sanitizer builds the sanitizer runtime
 # is already in LD_PRELOAD, so it stays first when the wrapper appends.
 cli() {

@@ -10,6 +10,10 @@ setup() {
     T=$(pwd -P)
 }
 
+teardown() {
+    stop_holder
+}
+
 # ---- bytes --------------------------------------------------------------
 
 @test "output: the seed workload is byte-identical to the plain run" {

@@ -23,6 +23,7 @@
 #                       (its bytes are written, it is blocked); sets
 #                       holder_pid
 #   release_holder      let it return; fails unless it exits 0
+#   stop_holder         (teardown) kill a holder a failed test left behind
 #   peak_kib STATSLINE  the "peak buffer memory" figure of a stats line
 
 STRACE=(strace -f -qq -y -e trace=write,writev)
@@ -92,10 +93,17 @@ release_holder() {
     exec {holder_ctl}>&-
     local status=0
     wait "$holder_pid" || status=$?
+    holder_pid=
     if ((status != 0)); then
         echo "the holder exited with $status; its stderr:"
         cat "$BATS_TEST_TMPDIR/holder/stderr"
         return 1
+    fi
+}
+
+stop_holder() {
+    if [[ -n ${holder_pid:-} ]] && kill -0 "$holder_pid" 2>/dev/null; then
+        kill -KILL "$holder_pid" 2>/dev/null || true
     fi
 }
 
