@@ -57,16 +57,27 @@ static void ensure_running(void)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 << 10);
+    /* The default stack size: glibc carves the program's static TLS out of
+       every thread's stack, so a small fixed size fails (EINVAL) in programs
+       with large thread-local data.  Untouched stack pages cost nothing. */
     int err = wb_real_pthread_create(&flusher_thread, &attr, flusher_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         broken = true;
-        wb_say("cannot start the background writer (%s); writing unbuffered from now on "
-               "(raise the thread limit, e.g. ulimit -u)", strerror(err));
+        /* Every file drains and writes through from now on (their next
+           slow path sees the state; exit lands the rest).  The message is
+           written directly: a file lock may be held here, possibly the one
+           of a tagged stderr, which wb_say would try to drain. */
         int expected = WB_ACTIVE;
         atomic_compare_exchange_strong(&wb_state, &expected, WB_PASSTHROUGH);
+        char line[256];
+        int n = snprintf(line, sizeof line,
+                         "writebehind: cannot start the background writer thread (%s); writing "
+                         "unbuffered from now on (check the process and memory limits: "
+                         "ulimit -u, ulimit -v)\n", strerror(err));
+        if (n > 0)
+            wb_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, NULL);
         return;
     }
     running = true;

@@ -101,12 +101,13 @@ static void force_slow_path(struct wb_file *f, void *arg)
 
 void wb_shutdown(void)
 {
+    /* PASSTHROUGH too: the flusher may have failed to start with bytes
+       already buffered (a bad configuration buffers none: nothing to do). */
     int expected = WB_ACTIVE;
-    if (!atomic_compare_exchange_strong(&wb_state, &expected, WB_SHUTDOWN)) {
-        if (expected == WB_PASSTHROUGH)
-            wb_stats_report();
+    if (!atomic_compare_exchange_strong(&wb_state, &expected, WB_SHUTDOWN) &&
+        !(expected == WB_PASSTHROUGH &&
+          atomic_compare_exchange_strong(&wb_state, &expected, WB_SHUTDOWN)))
         return;
-    }
     wb_files_foreach(force_slow_path, NULL);
     wb_drain_all();
     wb_flusher_stop();

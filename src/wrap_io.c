@@ -109,7 +109,8 @@ WB_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
             return REAL(writev)(fd, iov, iovcnt);
         }
         wb_lock(f);
-        if (likely(wb_fdtab_get(fd) == e && total <= f->fill_room)) {
+        /* total 0 takes the slow path: the fill may not exist yet. */
+        if (likely(wb_fdtab_get(fd) == e && total && total <= f->fill_room)) {
             for (int i = 0; i < iovcnt; i++) {
                 __builtin_memcpy(f->fill + f->fill_len, iov[i].iov_base, iov[i].iov_len);
                 f->fill_len += iov[i].iov_len;
