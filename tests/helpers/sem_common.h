@@ -29,6 +29,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Not every helper uses every function here. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 /* One line on stdout with one write(): stdout is a tagged file in the tests,
    shared with children, so lines must not be split. */
 __attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)

@@ -36,8 +36,9 @@ plain_vs_wb() {
     rm -rf "$p" "$w"
     mkdir -p "$p" "$w"
     sp=0 sw=0
-    (cd "$p" && "$@") >"$p.out" 2>"$p.err" || sp=$?
-    (cd "$w" && env "${envs[@]}" LD_PRELOAD="$(wb_env)" "$@") >"$w.out" 2>"$w.err" || sw=$?
+    # exec: no shell stays behind to report a death by signal on stderr
+    (cd "$p" && exec "$@") >"$p.out" 2>"$p.err" || sp=$?
+    (cd "$w" && exec env "${envs[@]}" LD_PRELOAD="$(wb_env)" "$@") >"$w.out" 2>"$w.err" || sw=$?
     if [[ $sp != "$sw" ]]; then
         echo "$name: plain $(status_name "$sp"), writebehind $(status_name "$sw")"
         tail -5 "$w.err"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# Write errors and resource limits.  A buffered write's error cannot be
+# returned by the call that made it: the library reports it on the next call
+# on that file (errno as the kernel gave it, the signal a plain write would
+# have raised) and says once on stderr which file lost how many bytes.  It
+# never reorders, invents or silently drops bytes: the file is always a
+# prefix of what the program wrote.  Scenarios: tests/helpers/sem_errors.c.
+
+load test_helper/common
+load test_helper/semantics
+
+# The report lines of a sem_errors run: "accepted N", "size S", "prefix yes".
+field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+
+# Exactly one "writebehind:" line, naming $2 and the bytes lost ($3).
+one_loss_line() {
+    local err=$1 path=$2 lost=$3
+    local n
+    n=$(grep -c '^writebehind:' "$err" || true)
+    if [[ $n != 1 ]]; then
+        echo "expected one writebehind: line, got $n:"; cat "$err"; return 1
+    fi
+    grep -q "^writebehind: could not write $lost bytes to $path " "$err" || {
+        echo "expected the line to name $path and $lost lost bytes:"; cat "$err"; return 1
+    }
+    grep -q 'writebehind:.*(.*then rerun)$' "$err"   # says what to do
+}
+
+@test "full disk (64 KiB tmpfs): ENOSPC at a later call, one message with the lost bytes, file a prefix" {
+    [[ $(id -u) == 0 ]] || skip "mounting a tmpfs needs root"
+    local mnt=$BATS_TEST_TMPDIR/small
+    mkdir -p "$mnt"
+    mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null || skip "cannot mount a tmpfs here"
+    local mode bs out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err status=0
+    for mode in fill fill-ignoring-errors; do
+        for bs in 1000 4096 65536 262144; do
+            rm -f "$mnt"/*
+            WRITEBEHIND_BUFSIZE=$bs wb "$(helper sem_errors)" "$mode" "$mnt/f" 1000000 100 \
+                >"$out" 2>"$err" || status=$?
+            grep -qx 'first error: write ENOSPC\|fsync ENOSPC\|close ENOSPC' "$out" || {
+                echo "$mode bufsize $bs: the program was never told"; cat "$out"; status=1; break 2; }
+            [[ $(field prefix "$out") == yes ]] || { echo "$mode $bs: not a prefix"; status=1; break 2; }
+            local lost=$(( $(field accepted "$out") - $(field size "$out") ))
+            if ((lost > 0)); then
+                one_loss_line "$err" "$mnt/f" "$lost" || { echo "($mode bufsize $bs)"; status=1; break 2; }
+            else
+                ! grep -q '^writebehind:' "$err" || { cat "$err"; status=1; break 2; }
+            fi
+        done
+    done
+    umount "$mnt"
+    return "$status"
+}
+
+@test "/dev/full is not a regular file: left untagged, every write fails at once as without the library" {
+    plain_vs_wb devfull "$NO_TIMER" -- "$(helper sem_errors)" fill /dev/full 1000 10
+    WRITEBEHIND_DEBUG=1 wb "$(helper sem_errors)" fill /dev/full 100 10 2>"$BATS_TEST_TMPDIR/err" >/dev/null
+    grep -q '^writebehind: fd [0-9]* (/dev/full) not tagged: not a regular file' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "RLIMIT_FSIZE with SIGXFSZ at its default: dies by SIGXFSZ with the same file as plain" {
+    plain_vs_wb fsize "$NO_TIMER" -- "$(helper sem_errors)" fsize 10000 100 dfl
+    plain_vs_wb fsize-small "$NO_TIMER" WRITEBEHIND_BUFSIZE=4096 -- "$(helper sem_errors)" fsize 10000 100 dfl
+    plain_vs_wb fsize-timer WRITEBEHIND_FLUSH_MS=1 -- "$(helper sem_errors)" fsize 10000 100 dfl
+}
+
+@test "RLIMIT_FSIZE with SIGXFSZ ignored: EFBIG at a later call, one message, the same file as plain" {
+    local d=$BATS_TEST_TMPDIR/fsz out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err bs
+    mkdir -p "$d/plain" "$d/wb"
+    (cd "$d/plain" && "$(helper sem_errors)" fsize 10000 100 ign) >/dev/null
+    for bs in 4096 262144; do
+        (cd "$d/wb" && WRITEBEHIND_BUFSIZE=$bs wb "$(helper sem_errors)" fsize 10000 100 ign) >"$out" 2>"$err"
+        cmp "$d/plain/f" "$d/wb/f"
+        grep -q 'EFBIG' "$out"
+        one_loss_line "$err" f "$(( $(field accepted "$out") - $(field size "$out") ))"
+    done
+}
+
+@test "EPIPE with WRITEBEHIND_PIPES=1 and SIGPIPE at its default: dies by SIGPIPE as plain" {
+    plain_vs_wb epipe "$NO_TIMER" WRITEBEHIND_PIPES=1 -- "$(helper sem_errors)" epipe dfl
+}
+
+@test "EPIPE with WRITEBEHIND_PIPES=1 and SIGPIPE ignored: EPIPE at a later call, one message" {
+    local out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+    env WRITEBEHIND_PIPES=1 "$NO_TIMER" LD_PRELOAD="$(wb_env)" "$(helper sem_errors)" epipe ign >"$out" 2>"$err"
+    grep -qx 'first error: write EPIPE\|close EPIPE' "$out"
+    grep -qx 'told of an error: yes' "$out"
+    [[ $(grep -c '^writebehind:' "$err") == 1 ]] || { cat "$err"; false; }
+    grep -q '^writebehind: could not write [0-9]* bytes to pipe:' "$err"
+}
+
+@test "a single write, then exit: the byte lands even when the background writer cannot start" {
+    cat >"$BATS_TEST_TMPDIR/nothread.c" <<'C'
+#include <errno.h>
+#include <pthread.h>
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{ (void)t; (void)a; (void)fn; (void)arg; return EAGAIN; }
+C
+    ${CC:-cc} -shared -fPIC -o "$BATS_TEST_TMPDIR/nothread.so" "$BATS_TEST_TMPDIR/nothread.c"
+    cd "$BATS_TEST_TMPDIR"
+    LD_PRELOAD="$(wb_env):$BATS_TEST_TMPDIR/nothread.so" "$(helper sem_errors)" once f 2>err
+    [[ $(cat f) == "the only write" ]]
+    grep -q '^writebehind: cannot start the background writer' err
+}
