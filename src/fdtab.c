@@ -162,7 +162,7 @@ static void file_retire(struct wb_file *f)
 static bool same_description(int fd1, int fd2)
 {
     pid_t pid = getpid();
-    return syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2) == 0;
+    return REAL(syscall)(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2) == 0;
 }
 
 struct sibling_search { dev_t dev; ino_t ino; int fd; struct wb_file *same; bool other; };

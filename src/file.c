@@ -88,12 +88,12 @@ void wb_file_handoff_locked(struct wb_file *f)
 
 static void futex_wait(_Atomic unsigned *word, unsigned expected)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+    REAL(syscall)(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
 
 static void futex_wake_all(_Atomic unsigned *word)
 {
-    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    REAL(syscall)(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 void wb_file_wait_flight_locked(struct wb_file *f)

@@ -100,5 +100,5 @@ void wb_raise_for_error(int err)
        write had them blocked, so the program's thread gets them now. */
     int sig = err == EPIPE ? SIGPIPE : err == EFBIG ? SIGXFSZ : 0;
     if (sig)
-        syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+        REAL(syscall)(SYS_tgkill, getpid(), (pid_t)REAL(syscall)(SYS_gettid), sig);
 }

@@ -75,7 +75,7 @@ int __fpurge(FILE *);
     X(fork) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
-    X(killpg) X(tgkill) X(pidfd_send_signal)         \
+    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(fflush) X(fflush_unlocked)

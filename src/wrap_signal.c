@@ -102,7 +102,7 @@ static void emergency_drain_file(struct wb_file *f, void *arg)
         unsigned seq = atomic_load(&f->flight_seq);
         wb_unlock(f);
         struct timespec ts = { 0, 10 * 1000000 };
-        syscall(SYS_futex, &f->flight_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+        REAL(syscall)(SYS_futex, &f->flight_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
         spins = 0;
         while (!wb_trylock(f))
             if (++spins > 1000000)
@@ -151,7 +151,7 @@ static void set_action_raw(int sig, void (*handler)(int, siginfo_t *, void *), i
 
 static void resend(int sig)
 {
-    syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+    REAL(syscall)(SYS_tgkill, getpid(), (pid_t)REAL(syscall)(SYS_gettid), sig);
 }
 
 static void fatal_handler(int sig, siginfo_t *si, void *uc)
@@ -192,7 +192,7 @@ static void stop_handler(int sig, siginfo_t *si, void *uc)
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, sig);
-    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, _NSIG / 8);
+    REAL(syscall)(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, _NSIG / 8);
     resend(sig);   /* the process stops here until SIGCONT */
     if (mode[sig] == MODE_OURS)
         install_ours_raw(sig);
