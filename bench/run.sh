@@ -298,7 +298,11 @@ else
 fi
 
 # ---- 8. a slow file system: FUSE passthrough ------------------------------------------
-W8="FUSE passthrough (bindfs over $(fstype "$WORK")), $FUSE_LINES write()s"
+# writebehind's and the ideal's runs take a few ms, mostly start-up and
+# FUSE's open/close, so they are noisy: more rounds (plain's are cheap).
+fuse_runs=$RUNS
+((QUICK || fuse_runs >= 15)) || fuse_runs=15
+W8="FUSE passthrough (bindfs over $(fstype "$WORK")), $FUSE_LINES write()s, medians of $fuse_runs"
 fuse_why=
 if ! need bindfs bindfs; then
     fuse_why="bindfs is not installed$( ((QUICK)) && echo ' (quick mode installs nothing)')"
@@ -314,7 +318,7 @@ else
 fi
 if [[ -n $FUSE_MNT ]]; then
     N=$FUSE_LINES
-    if WORK=$FUSE_MNT measure "$RUNS" "$P_SEED" "LD_PRELOAD=\"\$LIB\" $P_SEED" \
+    if WORK=$FUSE_MNT measure "$fuse_runs" "$P_SEED" "LD_PRELOAD=\"\$LIB\" $P_SEED" \
         '"$SEED" buffered "$OUT" "$N"'; then
         s=$(speedup "${MED[0]}" "${MED[1]}")
         line 8 "$W8" "plain ($(awk -v u="${MED[0]}" -v n="$N" 'BEGIN { printf "%.0f", u / n }') µs a write)" \
