@@ -373,7 +373,7 @@ if need valgrind valgrind && need callgrind_annotate valgrind; then
         extra "|---:|---:|---|"
         while read -r ir fn; do
             extra "| $ir | $(awk -v i="${ir//,/}" -v n="$CG_LINES" 'BEGIN { printf "%.1f", i / n }') | \`$fn\` |"
-        done < <(callgrind_annotate --threshold=99 "$WORK/cg.wb.$CG_LINES" 2>/dev/null |
+        done < <(callgrind_annotate --auto=no --threshold=99 "$WORK/cg.wb.$CG_LINES" 2>/dev/null |
             awk -v n="$CG_LINES" '/file:function/ { on = 1; next }
                 on && /^ *[0-9,]+ / { ir = $1; gsub(",", "", ir); if (ir < n / 2) exit
                     fn = $0; sub(/^ *[0-9,]+ +(\([^)]*\) +)?/, "", fn)
