@@ -319,7 +319,7 @@ fi
 if [[ -n $FUSE_MNT ]]; then
     N=$FUSE_LINES
     if WORK=$FUSE_MNT measure "$fuse_runs" "$P_SEED" "LD_PRELOAD=\"\$LIB\" $P_SEED" \
-        '"$SEED" buffered "$OUT" "$N"'; then
+        '"$SEED" buffered "$OUT" "$N"' 'LD_PRELOAD="$LIB" "$SEED" buffered "$OUT" "$N"'; then
         s=$(speedup "${MED[0]}" "${MED[1]}")
         line 8 "$W8" "plain ($(awk -v u="${MED[0]}" -v n="$N" 'BEGIN { printf "%.0f", u / n }') µs a write)" \
             "${MED[0]}" "${MED[0]}"
@@ -327,6 +327,8 @@ if [[ -n $FUSE_MNT ]]; then
             "≥ 300x: $(verdict 8 "FUSE" "$s" ">=" 300); output $(checked 8 "$FUSE_MNT/out.0" "$FUSE_MNT/out.1")"
         line 8 "$W8" "in-process 64 KiB buffer (ideal)" "${MED[2]}" "${MED[0]}" \
             "the ceiling: start-up, open and close cost the same with any buffering"
+        line 8 "$W8" "the ideal with the library preloaded" "${MED[3]}" "${MED[0]}" \
+            "the library's fixed cost (loading, start-up, exit) is the gap to the ideal"
         summary "row 8: the in-process ideal reaches $(ratio "${MED[0]}" "${MED[2]}") here; writebehind reaches $(awk -v i="${MED[2]}" -v w="${MED[1]}" 'BEGIN { printf "%.0f%%", 100 * i / w }') of the ideal's speed"
     else
         failed_row 8 "$W8" "see the message above"
@@ -486,7 +488,7 @@ commit=$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo
     echo "- Machine: $(nproc) CPUs ($cpu), kernel $(uname -r), $glibc; shared with other jobs."
     echo "- Library: commit $commit, built with the Makefile's flags."
-    echo "- Method: each figure is the median of $RUNS rounds$( ((WARMUP)) && echo ' after a warm-up round'); the variants of a row take turns within a round (and reverse order every other round), so noise hits them alike. \"vs plain\" = plain's median time / the variant's (higher is better). Times are wall-clock for the whole process, start-up included."
+    echo "- Method: each figure is the median of $RUNS rounds$( ((WARMUP)) && echo ' after a warm-up round'); the variants of a row take turns within a round (and reverse order every other round), so noise hits them alike. \"vs plain\" = plain's median time / the variant's (higher is better). Times are wall-clock for the whole process, start-up included. The stdbuf variants change nothing for these programs: their distance from 1.00x shows this run's noise."
     echo "- Files: $DISK unless the row says otherwise; tmpfs rows use $SHMDESC. \"kernel writes per N lines\" is counted with \`strace -f -c\` (write, writev, pwrite*) at N lines."
     echo
     printf '%s\n' "${TABLE[@]}"
