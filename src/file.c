@@ -48,7 +48,8 @@ static void update_pending_locked(struct wb_file *f)
 {
     bool now = f->fill_len || f->flight_state != WB_FLIGHT_NONE;
     if (now != f->pending) {
-        f->pending = now;
+        /* read without the lock by the drains that skip idle files */
+        __atomic_store_n(&f->pending, now, __ATOMIC_RELEASE);
         if (now)
             atomic_fetch_add_explicit(&wb_pending_files, 1, memory_order_acq_rel);
         else

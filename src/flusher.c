@@ -124,7 +124,11 @@ static void write_queued(struct wb_file *f)
 }
 
 /* queue_lock held: takes the files whose fill is old enough off the dirty
-   list into *due; returns the earliest deadline of the others (0: none). */
+   list into *due; returns the earliest deadline of the others (0: none).
+   They stay dirty_listed until the flusher takes each one (take_due), so a
+   writer cannot put one back on the dirty list meanwhile: that would
+   rewrite its next_dirty and cut the rest of the due list off (those files
+   would then wait for their next observation instead of the timer). */
 static uint64_t collect_due(uint64_t now, struct wb_file **due)
 {
     uint64_t next = 0;
@@ -135,7 +139,6 @@ static uint64_t collect_due(uint64_t now, struct wb_file **due)
             atomic_load_explicit(&f->fill_since_ms, memory_order_relaxed) + wb_cfg.flush_ms;
         if (deadline <= now) {
             *link = f->next_dirty;
-            f->dirty_listed = false;
             f->next_dirty = *due;
             *due = f;
         } else {
@@ -171,8 +174,11 @@ static void *flusher_main(void *arg)
         if (due) {
             pthread_mutex_unlock(&queue_lock);
             while (due) {
+                pthread_mutex_lock(&queue_lock);
                 struct wb_file *f = due;
                 due = f->next_dirty;
+                f->dirty_listed = false;
+                pthread_mutex_unlock(&queue_lock);
                 wb_file_flush_if_aged(f, now);
             }
             pthread_mutex_lock(&queue_lock);
