@@ -407,7 +407,7 @@ if need /usr/bin/time time; then
         over() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a - b) / 1024 }'; }
         o1=$(over "${rss[1]}" "${rss[0]}") o2=$(over "${rss[2]}" "${rss[0]}") o3=$(over "${rss[3]}" "${rss[0]}")
         line 10 "$W10" "plain: $(over "${rss[0]}" 0) MiB" "${MED[0]}" "${MED[0]}"
-        line 10 "$W10" "writebehind, defaults (256K buffers, cap ${DEFAULT_CAP_MIB}M): +$o1 MiB" "${MED[1]}" "${MED[0]}" \
+        line 10 "$W10" "writebehind, defaults (64K buffers, cap ${DEFAULT_CAP_MIB}M): +$o1 MiB" "${MED[1]}" "${MED[0]}" \
             "≤ cap + 2 MiB: $(verdict 10 "RSS over plain, cap ${DEFAULT_CAP_MIB}M (MiB)" "$o1" "<=" $((DEFAULT_CAP_MIB + 2))); output $ok"
         line 10 "$W10" "writebehind, WRITEBEHIND_MAX_MEMORY=16M: +$o2 MiB" "${MED[2]}" "${MED[0]}" \
             "≤ cap + 2 MiB: $(verdict 10 "RSS over plain, cap 16M (MiB)" "$o2" "<=" 18)"

@@ -5,7 +5,7 @@
  * kept spare never exceeds WRITEBEHIND_MAX_MEMORY: when the cap is reached
  * wb_buf_get() says no and the caller writes through instead, so memory
  * stays bounded however many files are open.  Spare buffers are kept for
- * reuse because a fresh 256 KiB malloc is an mmap plus page faults.
+ * reuse because a fresh 64 KiB malloc is an mmap plus page faults.
  * Called only on slow paths (a fill becoming full or first used).
  */
 #include "writebehind.h"

@@ -17,10 +17,12 @@
 extern char **environ;
 
 struct wb_config wb_cfg = {
-    /* 256 KiB: the buffer-size sweep in bench/ shows the seed workload within a
-       few percent of its best from 64 KiB up; 256 KiB halves the flushes of 64 KiB
-       and keeps 1000 busy files near the default memory cap. */
-    .bufsize = 256 << 10,
+    /* 64 KiB: the sweep in bench/results.md (row 11) finds one busy file on
+       a plateau from 64 KiB to 1 MiB (16.9x at 64K, 18.0x at 256K), but 1000
+       busy files under the default 64 MiB cap coalesce 3.0x at 64K and not
+       at all at 256K (the cap holds 256 such buffers; the rest write through).
+       1000 x 64 KiB fits the cap. */
+    .bufsize = 64 << 10,
     .max_memory = 64 << 20,
     /* 100 ms: a human watching `tail -f` sees lines "at once", and the loss
        window on SIGKILL stays short; the syscall saving is already >99.9%. */

@@ -32,7 +32,7 @@ static const char usage_text[] =
     "Run COMMAND with its small writes to files coalesced and written in the\n"
     "background; what the command and other processes can observe is unchanged.\n"
     "\n"
-    "  -b, --bufsize=SIZE      bytes per buffer (default 256K; e.g. 64K, 1M)\n"
+    "  -b, --bufsize=SIZE      bytes per buffer (default 64K; e.g. 16K, 1M)\n"
     "  -t, --flush-ms=MS       no byte waits longer than MS milliseconds (default 100)\n"
     "  -m, --max-memory=SIZE   cap on all buffers together (default 64M)\n"
     "  -p, --path=GLOB         buffer only files matching GLOB (repeatable)\n"
