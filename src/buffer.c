@@ -17,12 +17,17 @@
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *spare[WB_SPARE_MAX];
-static unsigned spare_count;
-static size_t allocated;          /* bytes of all buffers, in use or spare */
+static _Atomic unsigned spare_count;
+static _Atomic size_t allocated;  /* bytes of all buffers, in use or spare */
 _Atomic size_t wb_buf_peak;
 
 char *wb_buf_get(void)
 {
+    /* At the cap with nothing spare, say no without the lock: with many
+       files every write then goes through, and the lock was most of it. */
+    if (!atomic_load_explicit(&spare_count, memory_order_relaxed) &&
+        atomic_load_explicit(&allocated, memory_order_relaxed) + wb_cfg.bufsize > wb_cfg.max_memory)
+        return NULL;
     char *buf = NULL;
     pthread_mutex_lock(&pool_lock);
     if (spare_count) {
