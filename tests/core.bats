@@ -214,8 +214,17 @@ skip_under_tsan() {
     [[ $SANITIZER != thread ]] || skip "ThreadSanitizer starts a thread of its own"
     command -v setpriv >/dev/null && command -v prlimit >/dev/null || skip "needs setpriv and prlimit"
     "$(helper core_write)" -n 1 fd:1 >plain.out
+    # The other user must reach the program and the library: the checkout
+    # (and bats' scratch dir) may be private, so run copies from an open dir.
+    local open_dir
+    open_dir=$(mktemp -d /tmp/writebehind-nproc.XXXXXX)
+    chmod 755 "$open_dir"
+    cp "$(helper core_write)" "$LIB" "$open_dir/"
+    local preload=$open_dir/libwritebehind.so
+    [[ -z $SAN_RUNTIME ]] || preload=$SAN_RUNTIME:$preload
     prlimit --nproc=1:1 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        env LD_PRELOAD="$(wb_env)" "$(helper core_write)" -n 1 fd:1 >out 2>err
+        env LD_PRELOAD="$preload" "$open_dir/core_write" -n 1 fd:1 >out 2>err || true
+    rm -rf "$open_dir"
     cat err
     cmp plain.out out
 }

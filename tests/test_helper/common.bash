@@ -8,6 +8,10 @@
 #
 # Scratch files go under $BATS_TEST_TMPDIR.
 
+# Tests run under `make test`: programs they start (make itself, in
+# compat.bats) must not inherit the outer make's flags (-w prints paths).
+unset MAKEFLAGS MAKELEVEL MFLAGS
+
 BUILD=${BUILD:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build}
 LIB=$BUILD/libwritebehind.so
 WB=$BUILD/writebehind
