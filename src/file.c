@@ -266,6 +266,19 @@ static bool make_room_locked(struct wb_file *f, size_t total)
     return true;
 }
 
+/* Making room or draining may have let go of f's lock.  If fd was closed
+   (or dup2'd over) meanwhile, its bytes were landed by that close: bytes
+   buffered now would follow them into a description nobody writes to
+   again, or a direct write would jump ahead of the new file's buffered
+   bytes.  Nothing of this call is written yet: unlock, and look again. */
+static bool still_ours_locked(struct wb_file *f, int fd)
+{
+    if (wb_fdtab_get(fd) == (uintptr_t)f)
+        return true;
+    wb_unlock(f);
+    return false;
+}
+
 ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, int iovcnt,
                            size_t total)
 {
@@ -288,7 +301,10 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
 
     bool buffer_it = total < wb_cfg.bufsize && !f->write_through &&
                      atomic_load_explicit(&wb_state, memory_order_acquire) == WB_ACTIVE;
-    if (buffer_it && make_room_locked(f, total)) {
+    bool room = buffer_it && make_room_locked(f, total);
+    if (buffer_it && !still_ours_locked(f, fd))
+        return WB_RETRY;
+    if (room) {
         bool first = f->fill_len == 0;
         f->fill_len += copy_iov(f->fill + f->fill_len, iov, iovcnt);
         f->writes++;
@@ -305,6 +321,8 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
     /* Straight through, after everything buffered before it.  The flight
        marker keeps other threads' drains waiting until it is in. */
     wb_file_drain_locked(f);
+    if (!still_ours_locked(f, fd))
+        return WB_RETRY;
     err = wb_file_take_error(f);
     if (err) {
         wb_unlock(f);
