@@ -321,6 +321,16 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
     /* Straight through, after everything buffered before it.  The flight
        marker keeps other threads' drains waiting until it is in. */
     wb_file_drain_locked(f);
+    /* The drain ends once what it saw has landed, but while it waited
+       another thread may have handed off a newer fill: that flight is
+       older than this call, so it goes first, and the marker below must
+       never overwrite a queued flight (its bytes would be dropped). */
+    while (f->flight_state != WB_FLIGHT_NONE) {
+        if (f->flight_state == WB_FLIGHT_QUEUED)
+            wb_file_write_flight_locked(f);
+        else
+            wb_file_wait_flight_locked(f);
+    }
     if (!still_ours_locked(f, fd))
         return WB_RETRY;
     err = wb_file_take_error(f);
