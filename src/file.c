@@ -282,6 +282,13 @@ static bool still_ours_locked(struct wb_file *f, int fd)
 ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, int iovcnt,
                            size_t total)
 {
+    /* write() is a cancellation point, and a buffered one makes no system
+       call: without this a thread that only writes could never be
+       cancelled (pthread_join would wait forever).  Acted on here, before
+       any lock is taken and before anything is written, as write() acts on
+       it before the system call; a small write that fits the buffer still
+       returns at once, so cancellation waits at most for a buffer's worth. */
+    pthread_testcancel();
     wb_lock(f);
     if (wb_fdtab_get(fd) != (uintptr_t)f) {
         wb_unlock(f);

@@ -125,7 +125,7 @@ static void write_queued(struct wb_file *f)
 
 /* queue_lock held: takes the files whose fill is old enough off the dirty
    list into *due; returns the earliest deadline of the others (0: none).
-   They stay dirty_listed until the flusher takes each one (take_due), so a
+   They stay dirty_listed until the flusher takes each one off *due, so a
    writer cannot put one back on the dirty list meanwhile: that would
    rewrite its next_dirty and cut the rest of the due list off (those files
    would then wait for their next observation instead of the timer). */
