@@ -412,6 +412,29 @@ void wb_file_forget_all_fds(struct wb_file *f)
     file_retire(f);
 }
 
+/* fork: between the prepare handler's drain and the fork, other threads go
+   on writing; a write that returned before the fork must be in the file
+   the child sees.  So every file is locked, and drained under its lock,
+   until the fork is done.  Files are only ever locked one at a time
+   elsewhere, so taking them all in list order cannot deadlock. */
+static struct wb_file *fork_locked;   /* the list head when they were locked */
+
+void wb_files_lock_for_fork(void)
+{
+    fork_locked = atomic_load_explicit(&all_files, memory_order_acquire);
+    for (struct wb_file *f = fork_locked; f; f = f->next_all) {
+        wb_lock(f);
+        while (f->fill_len || f->flight_state != WB_FLIGHT_NONE)
+            wb_file_drain_locked(f);
+    }
+}
+
+void wb_files_unlock_after_fork(void)
+{
+    for (struct wb_file *f = fork_locked; f; f = f->next_all)
+        wb_unlock(f);
+}
+
 static void reset_in_child(struct wb_file *f, void *arg)
 {
     (void)arg;

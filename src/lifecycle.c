@@ -13,9 +13,10 @@
  * now, and every later write (a later destructor, stdio's final flush)
  * goes straight through, in order.
  *
- * fork: the prepare handler lands everything and holds the locks, so the
- * child starts consistent; the child forgets any byte buffered between the
- * drain and the fork — those are the parent's to write, never twice.
+ * fork: the prepare handler lands everything and holds every file's lock
+ * until the fork is done, so the child finds in the file every write that
+ * returned before the fork (other threads keep writing meanwhile), and its
+ * copy of the buffers is empty: the parent's bytes are written once.
  */
 #include "writebehind.h"
 
@@ -37,7 +38,8 @@ void wb_fork_prepare(void)
 {
     if (atomic_load(&wb_state) == WB_UNINIT)
         return;
-    wb_drain_all();
+    wb_drain_all();   /* most of it, without holding anything */
+    wb_files_lock_for_fork();
     pthread_mutex_lock(&wb_registry_lock);
     wb_flusher_prefork();
     wb_buf_prefork();
@@ -50,6 +52,7 @@ void wb_fork_parent(void)
     wb_buf_postfork_parent();
     wb_flusher_postfork_parent();
     pthread_mutex_unlock(&wb_registry_lock);
+    wb_files_unlock_after_fork();
 }
 
 void wb_fork_child(void)

@@ -296,6 +296,8 @@ void wb_drain_all(void) WB_HIDDEN;
 /* Drain every tagged file with this device and inode. */
 void wb_drain_inode(dev_t dev, ino_t ino) WB_HIDDEN;
 void wb_fdtab_after_fork_child(void) WB_HIDDEN;
+void wb_files_lock_for_fork(void) WB_HIDDEN;      /* held across fork() */
+void wb_files_unlock_after_fork(void) WB_HIDDEN;  /* in the parent */
 extern pthread_mutex_t wb_registry_lock WB_HIDDEN;
 
 /* ---- buffers (buffer.c) ----------------------------------------------- */
