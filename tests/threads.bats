@@ -73,3 +73,7 @@ holds() {
 @test "threads: a signal handler writing to the file being written: no deadlock, all whole" {
     holds signal_handler_writes
 }
+
+@test "threads: a signal handler telling another process through a pipe: no deadlock, file complete" {
+    holds signal_handler_tells
+}

@@ -401,17 +401,37 @@ static void sc_timer_many_files(void)
 /* ---- a signal handler that writes to the file being written -------------------- */
 
 static int handler_fd;
-static _Atomic long handled;
+static _Atomic long handled, main_done;
 
+/* "H <main records done> <sum>": at least that many main records must
+   precede it in the file, as in a plain run. */
 static void h_write(int sig)
 {
     (void)sig;
     int saved = errno;
-    char buf[64];
-    int n = make_record(buf, sizeof buf, "T1", handled, 5);
+    char buf[64], tag[32];
+    snprintf(tag, sizeof tag, "H%ld", (long)main_done);
+    int n = make_record(buf, sizeof buf, tag, handled, 5);
     if (write(handler_fd, buf, (size_t)n) == n)
         handled++;
     errno = saved;
+}
+
+/* Main records before each handler record >= what the handler saw done. */
+static long handler_order_errors(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char line[256];
+    long mains = 0, errors = 0, done;
+    while (fp && fgets(line, sizeof line, fp)) {
+        if (!strncmp(line, "T0 ", 3))
+            mains++;
+        else if (sscanf(line, "H%ld ", &done) == 1 && mains < done)
+            errors++;
+    }
+    if (fp)
+        fclose(fp);
+    return errors;
 }
 
 /* write() is async-signal-safe: a handler may write to the same file while
@@ -430,20 +450,79 @@ static void sc_signal_handler_writes(void)
         int n = make_record(buf, sizeof buf, "T0", i, (size_t)(i % 30));
         if (write(handler_fd, buf, (size_t)n) != n)
             fail("write");
+        main_done = i + 1;
     }
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
     setitimer(ITIMER_REAL, &off, NULL);
     close(handler_fd);
-    long counts[2];
-    long bad = check_file("f", counts, 2, NULL);
-    if (bad || counts[0] != records || counts[1] != handled)
-        out("FAILED: %ld bad, %ld/%ld main records, %ld/%ld handler records", bad, counts[0],
-            records, counts[1], (long)handled);
+    long counts[1], other;
+    long bad = check_file("f", counts, 1, &other);
+    long order = handler_order_errors("f");
+    if (bad || counts[0] != records || other != handled || order)
+        out("FAILED: %ld bad, %ld/%ld main records, %ld/%ld handler records, %ld handler "
+            "records ahead of main records written before them",
+            bad, counts[0], records, other, (long)handled, order);
     else
         out("ok: main and handler records all whole (%s handler records)",
             handled > 0 ? "some" : "no");
 }
 
+/* The handler tells another process through a pipe how many records are
+   done; that process must find at least those in the file. */
+static int tell_fd;
+static void h_tell(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    long done = main_done;
+    (void)!write(tell_fd, &done, sizeof done);
+    errno = saved;
+}
+
+static void sc_signal_handler_tells(void)
+{
+    enum { REC = 32 };
+    int p[2];
+    if (pipe(p))
+        fail("pipe");
+    int fd = xopen("f", O_WRONLY | O_CREAT | O_TRUNC);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        long done, messages = 0, short_files = 0;
+        while (read(p[0], &done, sizeof done) == sizeof done) {
+            messages++;
+            short_files += peek_size("f") < done * REC;
+        }
+        _exit(short_files ? 1 : messages ? 0 : 2);
+    }
+    close(p[0]);
+    tell_fd = p[1];
+    struct sigaction sa = { .sa_handler = h_tell, .sa_flags = SA_RESTART };
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, 100 }, { 0, 100 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    char rec[REC];
+    memset(rec, 'r', sizeof rec);
+    rec[REC - 1] = '\n';
+    for (long i = 0; i < 400000; i++) {
+        if (write(fd, rec, REC) != REC)
+            fail("write");
+        main_done = i + 1;
+    }
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    close(p[1]);
+    int st;
+    waitpid(pid, &st, 0);
+    close(fd);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        out("FAILED: the other process found the file short after a message (status %#x)", st);
+    else
+        out("ok: every message from the handler came after the records it counted");
+}
+
 SCENARIOS(S(append_shared), S(append_mixed_sizes), S(append_own_fds), S(own_files),
           S(close_while_writing), S(close_reuse_while_writing), S(cancel),
-          S(fork_while_writing), S(timer_many_files), S(signal_handler_writes))
+          S(fork_while_writing), S(timer_many_files), S(signal_handler_writes),
+          S(signal_handler_tells))
