@@ -241,6 +241,13 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
 {
     if (!wb_active() || (unsigned)fd >= WB_FD_LIMIT)
         return WB_FD_PLAIN;
+    if (wb_reentered()) {
+        /* Opened in a signal handler, which must not wait for the locks the
+           sibling search takes: classified at its first write instead. */
+        if (!inherited)
+            wb_fdtab_set(fd, WB_FD_UNKNOWN);
+        return WB_FD_PLAIN;
+    }
     int saved = errno;
     uintptr_t result = WB_FD_PLAIN;
     char *abs = NULL;
@@ -337,6 +344,12 @@ static int other_fd_of(struct wb_file *f, int except)
 struct wb_file *wb_fd_detach_begin(int fd)
 {
     uintptr_t e = wb_fdtab_get(fd);
+    if (wb_reentered() && wb_is_file(e)) {
+        /* Closes from signal handlers are replayed later (reenter.c); one
+           that gets here anyway lands what it can and must not wait. */
+        wb_land_nowait((struct wb_file *)e);
+        return NULL;
+    }
     if (!wb_is_file(e)) {
         if (e != WB_FD_UNKNOWN)
             wb_fdtab_set(fd, WB_FD_CLOSING);
@@ -383,6 +396,12 @@ void wb_fd_detach_end(int fd, struct wb_file *f)
 void wb_fd_dup(int oldfd, int newfd)
 {
     uintptr_t e = wb_fdtab_get(oldfd);
+    if (wb_reentered() && wb_is_file(e)) {
+        /* a signal handler must not wait for the lock: newfd is
+           classified (and found to share the file) at its first write */
+        wb_fdtab_set(newfd, WB_FD_UNKNOWN);
+        return;
+    }
     if (!wb_is_file(e)) {
         wb_fdtab_set(newfd, e == WB_FD_PLAIN ? WB_FD_PLAIN : WB_FD_UNKNOWN);
         return;
@@ -400,6 +419,9 @@ void wb_fd_dup(int oldfd, int newfd)
 
 void wb_file_forget_all_fds(struct wb_file *f)
 {
+    if (wb_reentered())   /* F_SETFL in a signal handler: the flags are read anew by
+                             the kernel at every write anyway */
+        return;
     int max = atomic_load_explicit(&fd_max_seen, memory_order_relaxed);
     wb_lock(f);
     while (f->fill_len || f->flight_state != WB_FLIGHT_NONE)
@@ -421,6 +443,10 @@ static struct wb_file *fork_locked;   /* the list head when they were locked */
 
 void wb_files_lock_for_fork(void)
 {
+    if (wb_reentered()) {   /* fork from a signal handler: never wait */
+        fork_locked = NULL;
+        return;
+    }
     fork_locked = atomic_load_explicit(&all_files, memory_order_acquire);
     for (struct wb_file *f = fork_locked; f; f = f->next_all) {
         wb_lock(f);

@@ -101,12 +101,14 @@ void wb_file_wait_flight_locked(struct wb_file *f)
 {
     unsigned seq = atomic_load_explicit(&f->flight_seq, memory_order_acquire);
     atomic_fetch_add_explicit(&f->flight_waiters, 1, memory_order_acq_rel);
+    wb_busy_enter();   /* still inside: a handler's calls wait for us to finish */
     wb_unlock(f);
     int saved = errno;
     futex_wait(&f->flight_seq, seq);
     errno = saved;
     atomic_fetch_sub_explicit(&f->flight_waiters, 1, memory_order_acq_rel);
     wb_lock(f);
+    wb_busy_leave();
 }
 
 /* Ends the flight this thread owns (WRITING); f locked. */
@@ -130,6 +132,7 @@ void wb_file_write_flight_locked(struct wb_file *f)
     size_t len = f->flight_len;
     int fd = f->fd;
     f->flight_state = WB_FLIGHT_WRITING;
+    wb_busy_enter();   /* the flight is ours while unlocked: see reenter.c */
     wb_unlock(f);
 
     /* write() is a cancellation point; a thread cancelled here would leave
@@ -164,6 +167,7 @@ void wb_file_write_flight_locked(struct wb_file *f)
         wb_lock(f);
     }
     finish_flight_locked(f, true);
+    wb_busy_leave();
 }
 
 void wb_file_drain_locked(struct wb_file *f)
@@ -183,8 +187,26 @@ void wb_file_drain_locked(struct wb_file *f)
     }
 }
 
+/* From a signal handler (reenter.c): as far as it goes without waiting for
+   a flight, which may be one the interrupted code is writing. */
+void wb_file_drain_nowait_locked(struct wb_file *f)
+{
+    for (;;) {
+        if (f->flight_state == WB_FLIGHT_QUEUED)
+            wb_file_write_flight_locked(f);
+        else if (f->flight_state == WB_FLIGHT_NONE && f->fill_len)
+            wb_file_handoff_locked(f);
+        else
+            return;
+    }
+}
+
 void wb_file_drain(struct wb_file *f)
 {
+    if (wb_reentered()) {
+        wb_land_nowait(f);
+        return;
+    }
     wb_lock(f);
     wb_file_drain_locked(f);
     wb_unlock(f);
@@ -348,6 +370,7 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
         return -1;
     }
     f->flight_state = WB_FLIGHT_WRITING;
+    wb_busy_enter();
     wb_unlock(f);
     int oldcancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
@@ -360,6 +383,7 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
     wb_lock(f);
     finish_flight_locked(f, false);
     wb_unlock(f);
+    wb_busy_leave();
     errno = saved;
     return r;
 }

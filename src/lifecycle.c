@@ -62,6 +62,7 @@ void wb_fork_child(void)
     wb_buf_after_fork_child();
     wb_flusher_after_fork_child();
     wb_signals_after_fork_child();
+    wb_reenter_after_fork_child();
     wb_threads_after_fork_child();
     wb_fdtab_after_fork_child();
 }
@@ -111,6 +112,14 @@ void wb_shutdown(void)
         !(expected == WB_PASSTHROUGH &&
           atomic_compare_exchange_strong(&wb_state, &expected, WB_SHUTDOWN)))
         return;
+    if (wb_reentered()) {
+        /* _exit from a signal handler that interrupted us inside: what can
+           be landed without waiting, then what the handler wrote. */
+        void wb_replay_deferred_direct(void) WB_HIDDEN;
+        wb_land_nowait(NULL);
+        wb_replay_deferred_direct();
+        return;
+    }
     wb_files_foreach(force_slow_path, NULL);
     wb_drain_all();
     wb_flusher_stop();

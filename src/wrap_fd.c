@@ -100,6 +100,8 @@ WB_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 
 WB_EXPORT int close(int fd)
 {
+    if (wb_reentered())   /* a signal handler interrupted us inside: reenter.c */
+        return wb_reentered_close(fd);
     struct wb_file *f = wb_fd_detach_begin(fd);
     int err = 0;
     if (f) {
@@ -130,6 +132,8 @@ WB_EXPORT int dup(int oldfd)
 
 static int dup_onto(int oldfd, int newfd, int flags, bool is_dup3)
 {
+    if (wb_reentered() && oldfd != newfd && oldfd >= 0 && newfd >= 0)
+        return wb_reentered_dup3(oldfd, newfd, flags, is_dup3);
     if (oldfd == newfd || oldfd < 0 || newfd < 0)   /* no fd changes: let the kernel answer */
         return is_dup3 ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
     struct wb_file *f = wb_fd_detach_begin(newfd);
@@ -246,6 +250,8 @@ WB_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
     if (flags & CLOSE_RANGE_CLOEXEC)   /* nothing closes now; exec drains */
         return REAL(close_range)(first, last, flags);
+    if (wb_reentered())
+        return wb_reentered_close_range(first, last, flags);
     size_t n;
     struct detached *list = detach_range(first, last, &n);
     int r = REAL(close_range)(first, last, flags);
@@ -257,6 +263,10 @@ WB_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 WB_EXPORT void closefrom(int lowfd)
 {
+    if (wb_reentered() && lowfd >= 0) {
+        wb_reentered_close_range((unsigned)lowfd, ~0U, 0);
+        return;
+    }
     size_t n;
     struct detached *list = lowfd >= 0 ? detach_range((unsigned)lowfd, ~0U, &n) : NULL;
     REAL(closefrom)(lowfd);

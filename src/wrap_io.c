@@ -55,6 +55,10 @@ __attribute__((noinline)) static ssize_t write_slow(int fd, const void *buf, siz
    common case saves no registers and calls nothing (callgrind: bench/). */
 WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+    if (wb_reentered()) {   /* a signal handler interrupted us inside: reenter.c */
+        struct iovec iov = { (void *)buf, n };
+        return wb_reentered_write(fd, &iov, 1);
+    }
     _Atomic uintptr_t *slot = wb_fdtab_slot(fd);
     if (likely(n <= WB_INLINE_COPY_MAX && slot)) {
         uintptr_t e = atomic_load_explicit(slot, memory_order_acquire);
@@ -97,6 +101,8 @@ static bool iov_total(const struct iovec *iov, int iovcnt, size_t *total)
 WB_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     size_t total;
+    if (wb_reentered())
+        return wb_reentered_write(fd, iov, iovcnt);
     for (;;) {
         uintptr_t e;
         struct wb_file *f = tagged(fd, &e);
@@ -137,6 +143,10 @@ static int before_positional_write(int fd)
         return 0;
     }
     struct wb_file *f = (struct wb_file *)e;
+    if (wb_reentered()) {
+        wb_land_nowait(f);
+        return 0;
+    }
     wb_lock(f);
     wb_file_drain_locked(f);
     int err = wb_file_take_error(f);

@@ -70,6 +70,10 @@ static int drain_and_take_error(int fd)
         return 0;
     }
     struct wb_file *f = (struct wb_file *)e;
+    if (wb_reentered()) {   /* a signal handler: reenter.c */
+        wb_land_nowait(f);
+        return 0;
+    }
     wb_lock(f);
     wb_file_drain_locked(f);
     int err = wb_file_take_error(f);

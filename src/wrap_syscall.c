@@ -28,6 +28,11 @@ static long next_syscall(long nr, long a, long b, long c, long d, long e, long f
 /* The fd is replaced or closed by the raw call. */
 static long detached(int fd, long nr, long a, long b, long c, long d, long e, long f)
 {
+    if (wb_reentered()) {   /* from a signal handler: replayed later (reenter.c) */
+        if (nr == SYS_close)
+            return wb_reentered_close(fd);
+        return wb_reentered_dup3((int)a, fd, nr == SYS_dup3 ? (int)c : 0, nr == SYS_dup3);
+    }
     struct wb_file *file = wb_fd_detach_begin(fd);
     long r = next_syscall(nr, a, b, c, d, e, f);
     int saved = errno;

@@ -137,20 +137,50 @@ struct wb_file {
     bool live;                     /* in use (false: on the free list) */
 };
 
+/* Signal handlers may call write(), close(), _exit()... at any instant,
+   also while the thread they interrupted holds a file lock or writes a
+   flight of its own: waiting for either would wait forever.  So each thread
+   counts the sections it is inside (a file lock held, or a flight or direct
+   write of its own under way); a wrapper that starts while the count is
+   not zero is such a handler, and never waits (reenter.c).  The signal
+   fences keep the count and the lock in program order as a handler on this
+   thread sees them (they cost no instruction). */
+extern __thread unsigned wb_tls_busy __attribute__((tls_model("initial-exec"))) WB_HIDDEN;
+extern __thread unsigned wb_tls_deferred __attribute__((tls_model("initial-exec"))) WB_HIDDEN;
+void wb_replay_deferred(void) WB_HIDDEN;   /* reenter.c */
+static inline bool wb_reentered(void) { return unlikely(wb_tls_busy != 0); }
+static inline void wb_busy_enter(void)
+{
+    wb_tls_busy++;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+static inline void wb_busy_leave(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    if (--wb_tls_busy == 0 && unlikely(wb_tls_deferred))
+        wb_replay_deferred();   /* what a handler did meanwhile, in order */
+}
+
 static inline void wb_lock(struct wb_file *f)
 {
     extern void wb_lock_slow(struct wb_file *f) WB_HIDDEN;
+    wb_busy_enter();
     if (likely(!atomic_exchange_explicit(&f->lock, 1, memory_order_acquire)))
         return;
     wb_lock_slow(f);
 }
 static inline bool wb_trylock(struct wb_file *f)
 {
-    return !atomic_exchange_explicit(&f->lock, 1, memory_order_acquire);
+    wb_busy_enter();
+    if (likely(!atomic_exchange_explicit(&f->lock, 1, memory_order_acquire)))
+        return true;
+    wb_busy_leave();
+    return false;
 }
 static inline void wb_unlock(struct wb_file *f)
 {
     atomic_store_explicit(&f->lock, 0, memory_order_release);
+    wb_busy_leave();
 }
 
 /* How many files hold bytes not yet in the kernel (fill or flight): the cheap
@@ -235,6 +265,19 @@ static inline bool wb_file_append_fast(struct wb_file *f, const void *buf, size_
         __builtin_memcpy(f->fill + len, buf, n);
     return true;
 }
+
+/* ---- signal handlers calling back (reenter.c) ------------------------- */
+/* The calls a handler makes while its thread is inside the library: writes,
+   closes and dup2s are recorded and replayed in order when the interrupted
+   section ends; the rest land what they can without waiting. */
+ssize_t wb_reentered_write(int fd, const struct iovec *iov, int iovcnt) WB_HIDDEN;
+int wb_reentered_close(int fd) WB_HIDDEN;
+int wb_reentered_dup3(int oldfd, int newfd, int flags, bool is_dup3) WB_HIDDEN;
+int wb_reentered_close_range(unsigned first, unsigned last, int flags) WB_HIDDEN;
+void wb_land_nowait(struct wb_file *only) WB_HIDDEN;   /* NULL: every file */
+void wb_reenter_after_fork_child(void) WB_HIDDEN;
+/* file.c: drain as far as possible without waiting for a flight; f locked */
+void wb_file_drain_nowait_locked(struct wb_file *f) WB_HIDDEN;
 
 /* ---- fd table (fdtab.c) ----------------------------------------------- */
 /* Entry values: a struct wb_file pointer, or one of these. */
