@@ -106,3 +106,33 @@ C
     [[ $(cat f) == "the only write" ]]
     grep -q '^writebehind: cannot start the background writer' err
 }
+
+# Peak RSS growth in KiB, from a sem_errors manyfiles/slowpipe report.
+rss_growth() { awk '/peak RSS growth/ { print $4 }' "$1"; }
+
+@test "memory: 1000 files each written in small records: peak RSS stays under WRITEBEHIND_MAX_MEMORY" {
+    [[ -z $SANITIZER ]] || skip "under a sanitizer, RSS measures the sanitizer"
+    local d=$BATS_TEST_TMPDIR/many out=$BATS_TEST_TMPDIR/out cap
+    for cap in 8 64; do
+        rm -rf "$d"; mkdir -p "$d"
+        WRITEBEHIND_MAX_MEMORY=${cap}M wb "$(helper sem_errors)" manyfiles "$d" 1000 65536 >"$out"
+        local kib
+        kib=$(rss_growth "$out")
+        echo "cap ${cap} MiB: peak RSS grew by $kib KiB"
+        ((kib <= (cap + 4) * 1024))
+        # and nothing was lost on the way: every file is whole
+        [[ $(find "$d" -type f -size 65536c | wc -l) == 1000 ]]
+    done
+}
+
+@test "memory: a slow reader on a pipe (WRITEBEHIND_PIPES=1): peak RSS stays within two buffers" {
+    [[ -z $SANITIZER ]] || skip "under a sanitizer, RSS measures the sanitizer"
+    local out=$BATS_TEST_TMPDIR/out bs kib
+    for bs in 65536 262144; do
+        WRITEBEHIND_PIPES=1 WRITEBEHIND_BUFSIZE=$bs wb "$(helper sem_errors)" slowpipe 20000000 >"$out"
+        grep -qx 'reader got 20000000' "$out"
+        kib=$(rss_growth "$out")
+        echo "bufsize $bs: peak RSS grew by $kib KiB"
+        ((kib <= 2 * bs / 1024 + 2048))
+    done
+}
