@@ -148,7 +148,7 @@ static void file_retire(struct wb_file *f)
     wb_stats_fold(f);
     wb_buf_put(f->fill);
     f->fill = NULL;
-    f->fill_len = f->fill_room = 0;
+    f->fill_len = f->fill_cap = 0;
     free(f->path);
     f->path = NULL;
     f->live = false;

@@ -63,9 +63,9 @@ void wb_file_update_room_locked(struct wb_file *f)
        and starts the timer. */
     if (f->fill && f->fill_len && !f->write_through && !f->error &&
         atomic_load_explicit(&wb_state, memory_order_relaxed) == WB_ACTIVE)
-        f->fill_room = wb_cfg.bufsize - f->fill_len;
+        f->fill_cap = wb_cfg.bufsize;
     else
-        f->fill_room = 0;
+        f->fill_cap = 0;
 }
 
 int wb_file_take_error(struct wb_file *f)
@@ -84,7 +84,7 @@ void wb_file_handoff_locked(struct wb_file *f)
     f->handoff_gen++;
     f->fill = NULL;
     f->fill_len = 0;
-    f->fill_room = 0;
+    f->fill_cap = 0;
 }
 
 static void futex_wait(_Atomic unsigned *word, unsigned expected)
@@ -157,7 +157,7 @@ void wb_file_write_flight_locked(struct wb_file *f)
         size_t lost = len - done + f->fill_len;
         wb_buf_put(f->fill);
         f->fill = NULL;
-        f->fill_len = f->fill_room = 0;
+        f->fill_len = f->fill_cap = 0;
         if (!f->error)
             f->error = err;
         f->lost_bytes += lost;
@@ -239,7 +239,7 @@ void wb_file_discard_locked(struct wb_file *f)
     f->landed_gen = f->handoff_gen;
     f->queued = f->dirty_listed = false;
     f->pending = false;
-    f->fill_room = 0;
+    f->fill_cap = 0;
     atomic_store(&f->flight_waiters, 0);
 }
 

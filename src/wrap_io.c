@@ -60,18 +60,17 @@ WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
         return wb_reentered_write(fd, &iov, 1);
     }
     _Atomic uintptr_t *slot = wb_fdtab_slot(fd);
-    if (likely(n <= WB_INLINE_COPY_MAX && slot)) {
+    if (likely(slot)) {
         uintptr_t e = atomic_load_explicit(slot, memory_order_acquire);
-        if (likely(wb_is_file(e))) {
+        if (likely(wb_is_file(e) && n <= WB_INLINE_COPY_MAX)) {
             struct wb_file *f = (struct wb_file *)e;
             if (likely(wb_trylock(f))) {
                 /* Re-checked under the lock: a concurrent close() detaches
                    the fd while holding it. */
+                size_t len = f->fill_len, end = len + n;
                 if (likely(atomic_load_explicit(slot, memory_order_relaxed) == e &&
-                           n <= f->fill_room)) {
-                    size_t len = f->fill_len;
-                    f->fill_len = len + n;
-                    f->fill_room -= n;
+                           end <= f->fill_cap)) {
+                    f->fill_len = end;
                     f->writes++;
                     wb_copy_small(f->fill + len, buf, n);
                     wb_unlock(f);
@@ -79,6 +78,11 @@ WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
                 }
                 wb_unlock(f);
             }
+        } else if (e == WB_FD_PLAIN && !wb_anything_pending() && likely(wb_real_write)) {
+            /* Classified untagged, and nothing is buffered anywhere that
+               this write could overtake: straight to the kernel (a tail
+               call, so write() stays a leaf). */
+            return wb_real_write(fd, buf, n);
         }
     }
     return write_slow(fd, buf, n);
@@ -116,12 +120,11 @@ WB_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
         }
         wb_lock(f);
         /* total 0 takes the slow path: the fill may not exist yet. */
-        if (likely(wb_fdtab_get(fd) == e && total && total <= f->fill_room)) {
+        if (likely(wb_fdtab_get(fd) == e && total && f->fill_len + total <= f->fill_cap)) {
             for (int i = 0; i < iovcnt; i++) {
                 __builtin_memcpy(f->fill + f->fill_len, iov[i].iov_base, iov[i].iov_len);
                 f->fill_len += iov[i].iov_len;
             }
-            f->fill_room -= total;
             f->writes++;
             wb_unlock(f);
             return (ssize_t)total;

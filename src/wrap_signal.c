@@ -120,7 +120,7 @@ static void emergency_drain_file(struct wb_file *f, void *arg)
     if (f->fill_len) {
         write_raw(f->fd, f->fill, f->fill_len);
         f->fill_len = 0;
-        f->fill_room = 0;
+        f->fill_cap = 0;
     }
     wb_unlock(f);
 }

@@ -97,7 +97,7 @@ struct wb_file {
     /* The hot path reads these three; keep them together. */
     char *fill;                    /* buffer being filled, NULL until needed */
     size_t fill_len;
-    size_t fill_room;              /* bytes a small write may append without the slow path;
+    size_t fill_cap;               /* the fast path may grow fill_len up to this;
                                       0 forces the slow path (empty fill, error, shutdown) */
 
     uint64_t writes;               /* calls that were buffered */
@@ -253,11 +253,10 @@ static inline void wb_copy_small(char *dst, const char *src, size_t n)
    counted when the fill is handed off, not here. */
 static inline bool wb_file_append_fast(struct wb_file *f, const void *buf, size_t n)
 {
-    size_t room = f->fill_room, len = f->fill_len;
-    if (n > room)
+    size_t len = f->fill_len, end = len + n;
+    if (n > f->fill_cap || end > f->fill_cap)   /* the first test: no overflow for any n */
         return false;
-    f->fill_len = len + n;
-    f->fill_room = room - n;
+    f->fill_len = end;
     f->writes++;
     if (n <= WB_INLINE_COPY_MAX)
         wb_copy_small(f->fill + len, buf, n);
