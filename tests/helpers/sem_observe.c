@@ -517,6 +517,20 @@ static void sc_fork(void)
     peek("end", "f");
 }
 
+/* The first write starts the background writer: fork at once, while it
+   may still be starting (or, later, leaving). */
+static void sc_fork_first_write(void)
+{
+    int fd = xopen("f", O_WRONLY | O_CREAT | O_TRUNC);
+    put(fd, "p");
+    pid_t pid = fork();
+    if (pid == 0) {
+        put(fd, "c");
+        exit(0);
+    }
+    reap("child", pid);
+}
+
 /* The library serves vfork with fork; the child may only exec or _exit. */
 static void sc_vfork(void)
 {
@@ -630,6 +644,6 @@ SCENARIOS(S(read), S(readv), S(pread), S(read_other), S(seek), S(pwrite), S(ftru
           S(fstat), S(stat_path), S(fsync), S(mmap), S(sendfile), S(copy_file_range), S(splice),
           S(flock), S(fcntl_lock), S(ofd_lock), S(setfl_append), S(close_range), S(two_opens),
           S(reopen_trunc), S(tell_pipe), S(tell_socket), S(tell_kill), S(tell_killpg),
-          S(tell_rename), S(fork), S(vfork), S(spawn), S(execl), S(execlp), S(execle),
+          S(tell_rename), S(fork), S(fork_first_write), S(vfork), S(spawn), S(execl), S(execlp), S(execle),
           S(execve), S(execvpe), S(fexecve), S(end_exit_), S(end_Exit), S(end_quick_exit),
           S(end_exit), S(end_return))
