@@ -30,9 +30,15 @@
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;   /* work or stop */
 static pthread_cond_t gone_cond = PTHREAD_COND_INITIALIZER;    /* the thread left */
+static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;   /* the thread is in */
 static struct wb_file *queue_head, *queue_tail;
 static struct wb_file *dirty_head;
 static bool running, stopping, broken;
+/* The thread is joinable, and fork waits until it is fully started and,
+   once it left, fully gone: a thread being born or torn down may hold the
+   allocator's locks (AddressSanitizer's are not reset in a fork child),
+   and a child forked then hangs at its first malloc. */
+static bool started, exited;
 static pthread_t flusher_thread;
 
 uint64_t wb_now_ms(void)
@@ -46,17 +52,36 @@ static void *flusher_main(void *arg);
 int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) WB_HIDDEN;
 
+/* queue_lock held: the thread that left is gone for good. */
+static void join_exited(void)
+{
+    if (exited) {
+        pthread_join(flusher_thread, NULL);
+        exited = false;
+    }
+}
+
+/* queue_lock held: the thread that is starting has started. */
+static void wait_started(void)
+{
+    int oldcancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
+    while (running && !started)
+        pthread_cond_wait(&start_cond, &queue_lock);
+    pthread_setcancelstate(oldcancel, NULL);
+}
+
 /* queue_lock held. */
 static void ensure_running(void)
 {
     if (running || stopping || broken)
         return;
+    join_exited();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The default stack size: glibc carves the program's static TLS out of
        every thread's stack, so a small fixed size fails (EINVAL) in programs
        with large thread-local data.  Untouched stack pages cost nothing. */
@@ -81,6 +106,8 @@ static void ensure_running(void)
         return;
     }
     running = true;
+    started = false;
+    wait_started();
 }
 
 void wb_flusher_enqueue(struct wb_file *f)
@@ -154,6 +181,8 @@ static void *flusher_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&queue_lock);
+    started = true;
+    pthread_cond_broadcast(&start_cond);
     uint64_t idle_since = wb_now_ms();
     while (!stopping) {
         if (queue_head) {
@@ -204,6 +233,7 @@ static void *flusher_main(void *arg)
         pthread_cond_clockwait(&queue_cond, &queue_lock, CLOCK_MONOTONIC, &ts);
     }
     running = false;
+    exited = true;
     pthread_cond_broadcast(&gone_cond);
     pthread_mutex_unlock(&queue_lock);
     return NULL;
@@ -214,13 +244,20 @@ void wb_flusher_stop(void)
     pthread_mutex_lock(&queue_lock);
     stopping = true;
     pthread_cond_broadcast(&queue_cond);
-    if (running && !pthread_equal(pthread_self(), flusher_thread))
+    if ((running || exited) && !pthread_equal(pthread_self(), flusher_thread)) {
         while (running)
             pthread_cond_wait(&gone_cond, &queue_lock);
+        join_exited();
+    }
     pthread_mutex_unlock(&queue_lock);
 }
 
-void wb_flusher_prefork(void) { pthread_mutex_lock(&queue_lock); }
+void wb_flusher_prefork(void)
+{
+    pthread_mutex_lock(&queue_lock);
+    wait_started();
+    join_exited();
+}
 void wb_flusher_postfork_parent(void) { pthread_mutex_unlock(&queue_lock); }
 
 void wb_flusher_after_fork_child(void)
@@ -230,6 +267,7 @@ void wb_flusher_after_fork_child(void)
     pthread_mutex_unlock(&queue_lock);
     pthread_cond_init(&queue_cond, NULL);
     pthread_cond_init(&gone_cond, NULL);
+    pthread_cond_init(&start_cond, NULL);
     queue_head = queue_tail = dirty_head = NULL;
-    running = false;
+    running = started = exited = false;
 }
