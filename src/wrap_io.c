@@ -33,6 +33,8 @@ static inline struct wb_file *tagged(int fd, uintptr_t *entry)
 
 __attribute__((noinline)) static ssize_t write_slow(int fd, const void *buf, size_t n)
 {
+    if (unlikely(wb_tls_deferred) && !wb_tls_busy)   /* left by the hot path below */
+        wb_replay_deferred();
     for (;;) {
         uintptr_t e;
         struct wb_file *f = tagged(fd, &e);
@@ -51,20 +53,30 @@ __attribute__((noinline)) static ssize_t write_slow(int fd, const void *buf, siz
     }
 }
 
+__attribute__((noinline)) static ssize_t write_reentered(int fd, const void *buf, size_t n)
+{
+    struct iovec iov = { (void *)buf, n };
+    return wb_reentered_write(fd, &iov, 1);
+}
+
+__attribute__((noinline)) static ssize_t replay_then_return(ssize_t r)
+{
+    wb_replay_deferred();
+    return r;
+}
+
 /* The hot path: a leaf that either appends or tail-calls write_slow, so the
    common case saves no registers and calls nothing (callgrind: bench/). */
 WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    if (wb_reentered()) {   /* a signal handler interrupted us inside: reenter.c */
-        struct iovec iov = { (void *)buf, n };
-        return wb_reentered_write(fd, &iov, 1);
-    }
+    if (wb_reentered())   /* a signal handler interrupted us inside: reenter.c */
+        return write_reentered(fd, buf, n);
     _Atomic uintptr_t *slot = wb_fdtab_slot(fd);
     if (likely(slot)) {
         uintptr_t e = atomic_load_explicit(slot, memory_order_acquire);
         if (likely(wb_is_file(e) && n <= WB_INLINE_COPY_MAX)) {
             struct wb_file *f = (struct wb_file *)e;
-            if (likely(wb_trylock(f))) {
+            if (likely(wb_trylock_leaf(f))) {
                 /* Re-checked under the lock: a concurrent close() detaches
                    the fd while holding it. */
                 size_t len = f->fill_len, end = len + n;
@@ -73,10 +85,11 @@ WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
                     f->fill_len = end;
                     f->writes++;
                     wb_copy_small(f->fill + len, buf, n);
-                    wb_unlock(f);
+                    if (wb_unlock_leaf(f))
+                        return replay_then_return((ssize_t)n);
                     return (ssize_t)n;
                 }
-                wb_unlock(f);
+                wb_unlock_leaf(f);   /* a replay is left to write_slow */
             }
         } else if (e == WB_FD_PLAIN && !wb_anything_pending() && likely(wb_real_write)) {
             /* Classified untagged, and nothing is buffered anywhere that

@@ -182,6 +182,25 @@ static inline void wb_unlock(struct wb_file *f)
     atomic_store_explicit(&f->lock, 0, memory_order_release);
     wb_busy_leave();
 }
+/* For the hot path, which must stay a leaf: these never call out.  The
+   unlock says whether what a signal handler did meanwhile must now be
+   replayed (wb_replay_deferred); a failed trylock leaves that to the slow
+   path the caller goes to next. */
+static inline bool wb_trylock_leaf(struct wb_file *f)
+{
+    wb_busy_enter();
+    if (likely(!atomic_exchange_explicit(&f->lock, 1, memory_order_acquire)))
+        return true;
+    atomic_signal_fence(memory_order_seq_cst);
+    wb_tls_busy--;
+    return false;
+}
+static inline bool wb_unlock_leaf(struct wb_file *f)
+{
+    atomic_store_explicit(&f->lock, 0, memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst);
+    return --wb_tls_busy == 0 && unlikely(wb_tls_deferred);
+}
 
 /* How many files hold bytes not yet in the kernel (fill or flight): the cheap
    "is anything pending?" test.  Changed only when a file's pending flag flips,
