@@ -22,6 +22,7 @@ obs() { agree sem_observe "$1"; }
 @test "stat/lstat/fstatat/statx by path, symlink and hard link: report the logical size" { obs stat_path; }
 @test "fsync/fdatasync/sync_file_range/syncfs/sync: land the bytes" { obs fsync; }
 @test "mmap: a new mapping shows the bytes, through the same and another fd" { obs mmap; }
+@test "mmap: a mapping made before the writes shows them (shared, private, kept past close)" { obs mmap_live; }
 @test "sendfile: copies what was written, and lands after what was written" { obs sendfile; }
 @test "copy_file_range: both ends see earlier writes" { obs copy_file_range; }
 @test "splice: reads what was written" { obs splice; }

@@ -201,6 +201,38 @@ static void sc_mmap(void)
     munmap(p, 21);
 }
 
+/* A mapping made before the writes is read after them: memory reads are
+   not calls the library sees. */
+static void sc_mmap_live(void)
+{
+    prefill("f", "");
+    int fd = xopen("f", O_RDWR);
+    if (ftruncate(fd, 4096))
+        fail("ftruncate");
+    char *shared = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    int ro = xopen("f", O_RDONLY);
+    char *priv = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, ro, 0);
+    close(ro);
+    if (shared == MAP_FAILED || priv == MAP_FAILED)
+        fail("mmap");
+    put(fd, "written after mapping");
+    out("shared mapping sees \"%.21s\"", shared);
+    out("private mapping sees \"%.21s\"", priv);
+    munmap(priv, 4096);
+    put(fd, ", and after munmap of one");
+    out("shared mapping sees \"%.46s\"", shared);
+    munmap(shared, 4096);
+    close(fd);
+    /* The mapping outlives its fd: a new open of the file is watched too. */
+    int m = xopen("f", O_RDONLY);
+    char *kept = mmap(NULL, 4096, PROT_READ, MAP_SHARED, m, 0);
+    close(m);
+    int w = xopen("f", O_WRONLY);
+    put(w, "NEW");
+    out("mapping kept past close sees \"%.8s\"", kept);
+    close(w);
+}
+
 static void sc_sendfile(void)
 {
     prefill("src", "");
@@ -641,7 +673,7 @@ static void sc_end_exit(void) { end_variant(3); }
 static void sc_end_return(void) { end_variant(4); }
 
 SCENARIOS(S(read), S(readv), S(pread), S(read_other), S(seek), S(pwrite), S(ftruncate),
-          S(fstat), S(stat_path), S(fsync), S(mmap), S(sendfile), S(copy_file_range), S(splice),
+          S(fstat), S(stat_path), S(fsync), S(mmap), S(mmap_live), S(sendfile), S(copy_file_range), S(splice),
           S(flock), S(fcntl_lock), S(ofd_lock), S(setfl_append), S(close_range), S(two_opens),
           S(reopen_trunc), S(tell_pipe), S(tell_socket), S(tell_kill), S(tell_killpg),
           S(tell_rename), S(fork), S(fork_first_write), S(vfork), S(spawn), S(execl), S(execlp), S(execle),
