@@ -122,6 +122,64 @@ void wb_drain_inode(dev_t dev, ino_t ino)
     wb_files_foreach(drain_if_inode, &k);
 }
 
+/* Inodes the program has mapped with mmap: reads through a mapping are
+   memory loads nobody sees, so such a file is never buffered again, for the
+   life of the process (munmap is not tracked, and a mapping outlives its
+   fd).  Guarded by wb_registry_lock; if the list cannot grow, every file
+   counts as mapped. */
+static struct inode_key *mapped;
+static size_t mapped_count, mapped_cap;
+static bool mapped_overflow;
+
+static bool inode_mapped(dev_t dev, ino_t ino)
+{
+    pthread_mutex_lock(&wb_registry_lock);
+    bool found = mapped_overflow;
+    for (size_t i = 0; i < mapped_count && !found; i++)
+        found = mapped[i].dev == dev && mapped[i].ino == ino;
+    pthread_mutex_unlock(&wb_registry_lock);
+    return found;
+}
+
+struct mapped_search { dev_t dev; ino_t ino; struct wb_file *found; };
+
+static void find_mapped(struct wb_file *f, void *arg)
+{
+    struct mapped_search *m = arg;
+    if (!m->found && f->live && f->fd_refs &&
+        (mapped_overflow || (f->dev == m->dev && f->ino == m->ino)))
+        m->found = f;
+}
+
+void wb_inode_mapped(dev_t dev, ino_t ino)
+{
+    if (wb_reentered() || inode_mapped(dev, ino))   /* mmap is not signal-safe anyway */
+        return;
+    pthread_mutex_lock(&wb_registry_lock);
+    if (mapped_count == mapped_cap) {
+        size_t cap = mapped_cap ? 2 * mapped_cap : 16;
+        struct inode_key *grown = realloc(mapped, cap * sizeof *grown);
+        if (grown) {
+            mapped = grown;
+            mapped_cap = cap;
+        } else {
+            mapped_overflow = true;
+        }
+    }
+    if (mapped_count < mapped_cap)
+        mapped[mapped_count++] = (struct inode_key){ dev, ino };
+    pthread_mutex_unlock(&wb_registry_lock);
+    /* Files already buffered land, and their fds are looked at anew (and
+       then left untagged). */
+    for (;;) {
+        struct mapped_search m = { dev, ino, NULL };
+        wb_files_foreach(find_mapped, &m);
+        if (!m.found)
+            break;
+        wb_file_forget_all_fds(m.found);
+    }
+}
+
 static struct wb_file *file_new(void)
 {
     pthread_mutex_lock(&wb_registry_lock);
@@ -262,6 +320,8 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
         abs = proc_path(fd);
     const char *why = refusal(fd, fl, &st, path, abs, inherited);
     struct wb_file *f = NULL;
+    if (!why && S_ISREG(st.st_mode) && inode_mapped(st.st_dev, st.st_ino))
+        why = "the file is mapped into memory (mmap): its writes go straight through";
     if (!why) {
         struct sibling_search s = { st.st_dev, st.st_ino, fd, NULL, false };
         wb_files_foreach(find_sibling, &s);

@@ -103,17 +103,31 @@ WB_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
 WB_EXPORT int syncfs(int fd) { wb_drain_all(); return REAL(syncfs)(fd); }
 WB_EXPORT void sync(void) { wb_drain_all(); REAL(sync)(); }
 
+/* A mapping is read with memory loads no wrapper sees, for as long as it
+   lives: the file is landed now and never buffered again (fdtab.c). */
+static void *mapped(void *r, int fd)
+{
+    struct stat st;
+    int saved = errno;
+    if (r != MAP_FAILED && wb_active() && REAL(fstat)(fd, &st) == 0 && S_ISREG(st.st_mode))
+        wb_inode_mapped(st.st_dev, st.st_ino);
+    errno = saved;
+    return r;
+}
+
 WB_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    if (fd >= 0 && !(flags & MAP_ANONYMOUS))
-        wb_observe_fd(fd);
-    return REAL(mmap)(addr, len, prot, flags, fd, off);
+    if (fd < 0 || (flags & MAP_ANONYMOUS))
+        return REAL(mmap)(addr, len, prot, flags, fd, off);
+    wb_observe_fd(fd);
+    return mapped(REAL(mmap)(addr, len, prot, flags, fd, off), fd);
 }
 WB_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-    if (fd >= 0 && !(flags & MAP_ANONYMOUS))
-        wb_observe_fd(fd);
-    return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    if (fd < 0 || (flags & MAP_ANONYMOUS))
+        return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    wb_observe_fd(fd);
+    return mapped(REAL(mmap64)(addr, len, prot, flags, fd, off), fd);
 }
 
 /* In-kernel copies: both ends land first. */

@@ -358,6 +358,8 @@ void wb_drain_all(void) WB_HIDDEN;
 void wb_drain_inode(dev_t dev, ino_t ino) WB_HIDDEN;
 void wb_fdtab_after_fork_child(void) WB_HIDDEN;
 void wb_files_lock_for_fork(void) WB_HIDDEN;      /* held across fork() */
+/* The program mapped this file: from now on it is never buffered. */
+void wb_inode_mapped(dev_t dev, ino_t ino) WB_HIDDEN;
 void wb_files_unlock_after_fork(void) WB_HIDDEN;  /* in the parent */
 extern pthread_mutex_t wb_registry_lock WB_HIDDEN;
 
