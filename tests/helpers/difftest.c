@@ -7,6 +7,7 @@
  *   difftest cat PATH...       print length and checksum of each file
  *                              (the "other process" of the exec/spawn ops)
  *   difftest dump              cat of every file the run uses
+ *   difftest writer FD         write three lines to the inherited FD
  *
  * Every line printed is written with one write() to fd 1, which the test
  * points at a regular file: the log is itself a tagged file, shared with
@@ -684,6 +685,54 @@ static void op_reader(void)
     }
 }
 
+/* Another image writes to an inherited fd, at the offset it shares with us. */
+static int writer_main(int argc, char **argv)
+{
+    who = "w";
+    int fd = argc > 0 ? atoi(argv[0]) : -1;
+    for (int i = 0; i < 3; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "[exec'd writer line %d]\n", i);
+        say("writer fd%d %s", fd, res(write(fd, line, (size_t)n)));
+    }
+    return 0;
+}
+
+static void op_exec_writer(int s)
+{
+    char fdnum[16];
+    snprintf(fdnum, sizeof fdnum, "%d", slots[s].fd);
+    char *argv[] = { self, "writer", fdnum, NULL };
+    int st;
+    pid_t pid;
+    if (chance(50)) {
+        pid = fork();
+        if (pid == 0) {
+            execv(self, argv);
+            _exit(127);
+        }
+    } else if (posix_spawn(&pid, self, NULL, NULL, argv, environ)) {
+        say("posix_spawn writer failed");
+        return;
+    }
+    waitpid(pid, &st, 0);
+    say_status("exec'd writer", st);
+}
+
+/* Calls on an fd that is not open: EBADF, exactly as without the library. */
+static void op_bad_fd(void)
+{
+    int fd = HIGH_FD + NSLOTS + (int)below(4);
+    char c;
+    switch (below(5)) {
+    case 0: say("write bad fd%d %s", fd, res(write(fd, "x", 1))); break;
+    case 1: say("close bad fd%d %s", fd, res(close(fd))); break;
+    case 2: say("fsync bad fd%d %s", fd, res(fsync(fd))); break;
+    case 3: say("lseek bad fd%d %s", fd, res((long)lseek(fd, 0, SEEK_CUR))); break;
+    default: say("read bad fd%d %s", fd, res(read(fd, &c, 1))); break;
+    }
+}
+
 /* ---- STDIO HOOK -------------------------------------------------------------
  * stdio support (fopen/fprintf/fwrite/fflush/fclose, fdopen, fileno) is being
  * built separately.  When it lands, give streams their own slots here
@@ -734,6 +783,8 @@ static const struct op ops[] = {
     { 20, NEEDS_NONE, NULL, op_other_read },
     { 8, NEEDS_SLOT, op_lock, NULL },
     { 5, NEEDS_NONE, NULL, op_nap },
+    { 5, NEEDS_SLOT, op_exec_writer, NULL },
+    { 5, NEEDS_NONE, NULL, op_bad_fd },
     { 0, NEEDS_NONE, NULL, op_stdio },   /* STDIO HOOK: give it a weight */
 };
 #define NOPS (sizeof ops / sizeof *ops)
@@ -799,6 +850,8 @@ int main(int argc, char **argv)
         return cat_main(argc - 2, argv + 2);
     if (argc == 2 && !strcmp(argv[1], "dump"))
         return dump_main();
+    if (argc == 3 && !strcmp(argv[1], "writer"))
+        return writer_main(argc - 2, argv + 2);
     if (argc != 4 || strcmp(argv[1], "run")) {
         fprintf(stderr, "usage: difftest run SEED NOPS | cat PATH... | dump\n");
         return 2;
