@@ -195,6 +195,14 @@ static void drop_shadow(FILE *shadow)
 static int cookie_close(void *cookie)
 {
     struct wb_stream *s = cookie;
+    /* glibc frees the cookie FILE after this returns.  fclose(stdout) leaves
+       a plain program's `stdout` pointing at the static, closed stream, and
+       later fflush(stdout) calls (a sanitizer's exit, careless programs)
+       rely on that: give the globals the closed original back. */
+    if (stdout == s->cookie)
+        stdout = s->shadow;
+    if (stderr == s->cookie)
+        stderr = s->shadow;
     int r = close(s->fd);
     int saved = errno;
     forget_stream(s);
