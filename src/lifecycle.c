@@ -20,6 +20,7 @@
  */
 #include "writebehind.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -103,6 +104,16 @@ static void force_slow_path(struct wb_file *f, void *arg)
     wb_unlock(f);
 }
 
+static void raise_unreported(struct wb_file *f, void *arg)
+{
+    (void)arg;
+    wb_lock(f);
+    int err = f->live && (f->error == EPIPE || f->error == EFBIG) ? wb_file_take_error(f) : 0;
+    wb_unlock(f);
+    if (err)
+        wb_raise_for_error(err);
+}
+
 void wb_shutdown(void)
 {
     /* PASSTHROUGH too: the flusher may have failed to start with bytes
@@ -124,6 +135,10 @@ void wb_shutdown(void)
     wb_drain_all();
     wb_flusher_stop();
     wb_stats_report();
+    /* A broken pipe or the file size limit met by a write the program never
+       heard about: a plain run died by SIGPIPE/SIGXFSZ at that write, so
+       the process dies by it now, unless the program ignores or handles it. */
+    wb_files_foreach(raise_unreported, NULL);
 }
 
 __attribute__((destructor)) static void wb_destructor(void)
