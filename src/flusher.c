@@ -9,9 +9,12 @@
  *
  * The thread starts lazily, on the first buffer that needs it, because a
  * second thread makes glibc's stdio take locks (putc measured 6.5x slower).
- * It leaves when it has had nothing to do for a while: a process whose main
- * thread called pthread_exit ends when its last thread does, and ours must
- * not be that last thread for long.  All signals are blocked in it: the
+ * Once started it stays, asleep when nothing is buffered, until exit
+ * (wb_flusher_stop; a process whose main thread called pthread_exit is
+ * ended by the thread count in wrap_thread.c): a thread that comes and goes
+ * would sooner or later be half torn down at a fork, holding allocator
+ * locks the child then waits for forever (AddressSanitizer's are not reset
+ * in a fork child; glibc's malloc locks are).  All signals are blocked in it: the
  * SIGPIPE/SIGXFSZ a write raises belong to the program's next call
  * (wb_raise_for_error), not to us.
  *
@@ -34,11 +37,9 @@ static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;   /* the thread is 
 static struct wb_file *queue_head, *queue_tail;
 static struct wb_file *dirty_head;
 static bool running, stopping, broken;
-/* The thread is joinable, and fork waits until it is fully started and,
-   once it left, fully gone: a thread being born or torn down may hold the
-   allocator's locks (AddressSanitizer's are not reset in a fork child),
-   and a child forked then hangs at its first malloc. */
-static bool started, exited;
+/* fork waits until a thread being born is fully started: until then it may
+   hold the allocator's locks (see above). */
+static bool started;
 static pthread_t flusher_thread;
 
 uint64_t wb_now_ms(void)
@@ -51,15 +52,6 @@ uint64_t wb_now_ms(void)
 static void *flusher_main(void *arg);
 int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                            void *arg) WB_HIDDEN;
-
-/* queue_lock held: the thread that left is gone for good. */
-static void join_exited(void)
-{
-    if (exited) {
-        pthread_join(flusher_thread, NULL);
-        exited = false;
-    }
-}
 
 /* queue_lock held: the thread that is starting has started. */
 static void wait_started(void)
@@ -76,12 +68,12 @@ static void ensure_running(void)
 {
     if (running || stopping || broken)
         return;
-    join_exited();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The default stack size: glibc carves the program's static TLS out of
        every thread's stack, so a small fixed size fails (EINVAL) in programs
        with large thread-local data.  Untouched stack pages cost nothing. */
@@ -183,7 +175,6 @@ static void *flusher_main(void *arg)
     pthread_mutex_lock(&queue_lock);
     started = true;
     pthread_cond_broadcast(&start_cond);
-    uint64_t idle_since = wb_now_ms();
     while (!stopping) {
         if (queue_head) {
             struct wb_file *f = queue_head;
@@ -194,7 +185,6 @@ static void *flusher_main(void *arg)
             pthread_mutex_unlock(&queue_lock);
             write_queued(f);
             pthread_mutex_lock(&queue_lock);
-            idle_since = wb_now_ms();
             continue;
         }
         uint64_t now = wb_now_ms();
@@ -211,16 +201,11 @@ static void *flusher_main(void *arg)
                 wb_file_flush_if_aged(f, now);
             }
             pthread_mutex_lock(&queue_lock);
-            idle_since = wb_now_ms();
             continue;
         }
-        if (!next) {
-            /* Nothing buffered anywhere: linger a moment for the next
-               write, then leave. */
-            uint64_t linger = wb_cfg.flush_ms < 200 ? 200 : wb_cfg.flush_ms;
-            if (now - idle_since >= linger)
-                break;
-            next = idle_since + linger;
+        if (!next) {   /* nothing buffered anywhere: sleep until there is */
+            pthread_cond_wait(&queue_cond, &queue_lock);
+            continue;
         }
         struct timespec ts = { (time_t)(next / 1000), (long)(next % 1000) * 1000000 };
         /* CLOCK_MONOTONIC_COARSE may lag CLOCK_MONOTONIC by a tick; waking a
@@ -233,7 +218,6 @@ static void *flusher_main(void *arg)
         pthread_cond_clockwait(&queue_cond, &queue_lock, CLOCK_MONOTONIC, &ts);
     }
     running = false;
-    exited = true;
     pthread_cond_broadcast(&gone_cond);
     pthread_mutex_unlock(&queue_lock);
     return NULL;
@@ -244,11 +228,9 @@ void wb_flusher_stop(void)
     pthread_mutex_lock(&queue_lock);
     stopping = true;
     pthread_cond_broadcast(&queue_cond);
-    if ((running || exited) && !pthread_equal(pthread_self(), flusher_thread)) {
+    if (running && !pthread_equal(pthread_self(), flusher_thread))
         while (running)
             pthread_cond_wait(&gone_cond, &queue_lock);
-        join_exited();
-    }
     pthread_mutex_unlock(&queue_lock);
 }
 
@@ -256,7 +238,6 @@ void wb_flusher_prefork(void)
 {
     pthread_mutex_lock(&queue_lock);
     wait_started();
-    join_exited();
 }
 void wb_flusher_postfork_parent(void) { pthread_mutex_unlock(&queue_lock); }
 
@@ -269,5 +250,5 @@ void wb_flusher_after_fork_child(void)
     pthread_cond_init(&gone_cond, NULL);
     pthread_cond_init(&start_cond, NULL);
     queue_head = queue_tail = dirty_head = NULL;
-    running = started = exited = false;
+    running = started = false;
 }
