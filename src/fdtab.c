@@ -109,10 +109,18 @@ void wb_drain_all(void)
 
 struct inode_key { dev_t dev; ino_t ino; };
 
+/* dev, ino and live are written under the file's lock when a wb_file is
+   (re)used, and read without it by the walks below to skip files cheaply:
+   relaxed atomics on both sides, and a look again under the lock where it
+   matters. */
+#define PEEK(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define POKE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
 static void drain_if_inode(struct wb_file *f, void *arg)
 {
     struct inode_key *k = arg;
-    if (__atomic_load_n(&f->pending, __ATOMIC_ACQUIRE) && f->dev == k->dev && f->ino == k->ino)
+    if (__atomic_load_n(&f->pending, __ATOMIC_ACQUIRE) && PEEK(f->dev) == k->dev &&
+        PEEK(f->ino) == k->ino)
         wb_file_drain(f);
 }
 
@@ -146,9 +154,12 @@ struct mapped_search { dev_t dev; ino_t ino; struct wb_file *found; };
 static void find_mapped(struct wb_file *f, void *arg)
 {
     struct mapped_search *m = arg;
-    if (!m->found && f->live && f->fd_refs &&
-        (mapped_overflow || (f->dev == m->dev && f->ino == m->ino)))
+    if (m->found || !PEEK(f->live))
+        return;
+    wb_lock(f);
+    if (f->live && f->fd_refs && (mapped_overflow || (f->dev == m->dev && f->ino == m->ino)))
         m->found = f;
+    wb_unlock(f);
 }
 
 void wb_inode_mapped(dev_t dev, ino_t ino)
@@ -209,7 +220,7 @@ static void file_retire(struct wb_file *f)
     f->fill_len = f->fill_cap = 0;
     free(f->path);
     f->path = NULL;
-    f->live = false;
+    POKE(f->live, false);
     wb_unlock(f);
     pthread_mutex_lock(&wb_registry_lock);
     f->next_free = free_files;
@@ -228,12 +239,13 @@ struct sibling_search { dev_t dev; ino_t ino; int fd; struct wb_file *same; bool
 static void find_sibling(struct wb_file *f, void *arg)
 {
     struct sibling_search *s = arg;
-    if (s->same || !f->live || f->dev != s->dev || f->ino != s->ino)
+    if (s->same || !PEEK(f->live) || PEEK(f->dev) != s->dev || PEEK(f->ino) != s->ino)
         return;
     wb_lock(f);
-    if (f->live && f->fd_refs && same_description(s->fd, f->fd))
+    bool here = f->live && f->dev == s->dev && f->ino == s->ino;
+    if (here && f->fd_refs && same_description(s->fd, f->fd))
         s->same = f;
-    else if (f->live)
+    else if (here)
         s->other = true;
     if (s->same)
         f->fd_refs++;   /* claimed while locked, so it cannot retire under us */
@@ -335,8 +347,8 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
             wb_lock(f);
             f->fd = fd;
             f->fd_refs = 1;
-            f->dev = st.st_dev;
-            f->ino = st.st_ino;
+            POKE(f->dev, st.st_dev);
+            POKE(f->ino, st.st_ino);
             f->fl_flags = fl;
             f->is_pipe = S_ISFIFO(st.st_mode);
             f->path = abs ? abs : path ? strdup(path) : NULL;
@@ -344,7 +356,7 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
             f->error = 0;
             f->write_through = false;
             f->lost_bytes = 0;
-            f->live = true;
+            POKE(f->live, true);
             wb_unlock(f);
             atomic_fetch_add_explicit(&wb_stats.files, 1, memory_order_relaxed);
             wb_debug("fd %d (%s) tagged", fd, f->path ? f->path : "?");
