@@ -8,7 +8,7 @@
 #                    (LOSS_LINE_ALLOWED=1: the library may add its one
 #                    "could not write" line to stderr)
 #   status_name N    "exit N" or "signal NAME" for a shell status
-#   wait_for CMD...  poll CMD (10 ms steps, 10 s at most) until it succeeds
+#   agree HELPER SCENARIO   plain_vs_wb with the timer off, default and tiny buffers
 
 # No core files in scratch directories: several tests die by signals on purpose.
 ulimit -c 0
@@ -56,16 +56,6 @@ plain_vs_wb() {
     fi
     cmp -s "$p.err" "$w.err" || { diff -u "$p.err" "$w.err" | head -20; echo "$name: stderr differs"; return 1; }
     diff -r "$p" "$w" >/dev/null || { diff -r "$p" "$w" | head -20; echo "$name: files differ"; return 1; }
-}
-
-wait_for() {
-    local i
-    for ((i = 0; i < 1000; i++)); do
-        "$@" && return 0
-        sleep 0.01
-    done
-    echo "gave up waiting for: $*"
-    return 1
 }
 
 # The timer never lands anything during a test run with this: whatever the
