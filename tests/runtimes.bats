@@ -299,7 +299,7 @@ wraps() {
 @test "php fwrite to a file: one write per line becomes a few" {
     use php
     need_strace
-    kernel_writes '$RUN file 10000 out >/dev/null || true'
+    kernel_writes '$RUN fwrite 10000 out'
     coalesced
 }
 

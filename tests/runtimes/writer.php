@@ -4,6 +4,7 @@
 //   php writer.php file N FILE    fwrite each line to FILE, a seek-and-patch of its
 //                                 head, N more lines at the end, its times set
 //                                 while it is still open; exit 3
+//   php writer.php fwrite N FILE  only the N lines, fwrite each
 $mode = $argv[1];
 $n = (int)$argv[2];
 if ($mode === "stdout") {
@@ -11,6 +12,11 @@ if ($mode === "stdout") {
         echo "line#$i\n";
         flush();
     }
+} elseif ($mode === "fwrite") {
+    $f = fopen($argv[3], "w");
+    for ($i = 0; $i < $n; $i++)
+        fwrite($f, "line#$i\n");
+    fclose($f);
 } else {
     $path = $argv[3];
     $f = fopen($path, "w");
