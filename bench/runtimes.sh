@@ -48,11 +48,12 @@ FAILED=0
 ROWS=()
 row() { ROWS+=("$1"); printf '%s\n' "$1"; }
 
-# time_pair CMD: CMD (a shell command whose output is @OUT@, under sh)
-# plainly and with the library preloaded; sets MED[0] and MED[1] (µs) and
-# leaves the outputs in $WORK/out.0 and $WORK/out.1.
+# time_pair CMD [WBCMD]: CMD (a shell command whose output is @OUT@, under
+# sh) plainly and with the library preloaded (or WBCMD); sets MED[0] and
+# MED[1] (µs) and leaves the outputs in $WORK/out.0 and $WORK/out.1.
 time_pair() {
-    local plain=${1//@OUT@/$WORK/out.0} wb="LD_PRELOAD=$LIB ${1//@OUT@/$WORK/out.1}"
+    local wbcmd=${2:-LD_PRELOAD=$LIB $1}
+    local plain=${1//@OUT@/$WORK/out.0} wb=${wbcmd//@OUT@/$WORK/out.1}
     if [[ -n $HYPERFINE ]]; then
         "$HYPERFINE" --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/hf.json" \
             -n plain "$plain" -n writebehind "$wb" >"$WORK/hf.log" 2>&1 ||
@@ -66,14 +67,16 @@ time_pair() {
     fi
 }
 
-# file_writes CMD: how many write-family calls reached CMD's output (@OUT@)
-# when it writes COUNT_LINES lines; "?" without strace.
+# file_writes CMD [FILE]: how many write-family calls reached CMD's output
+# (@OUT@, or FILE under the directory @OUT@) when it writes COUNT_LINES
+# lines; "?" without strace.
 file_writes() {
     command -v strace >/dev/null || { echo "?"; return; }
     local out=$WORK/count.out
-    rm -f "$out"
+    rm -rf "$out"
     strace -f -qq -y -e trace=write,writev,pwrite64,pwritev,pwritev2 -o "$WORK/count.st" \
         sh -c "${1//@OUT@/$out}" >/dev/null 2>&1
+    [[ -z ${2:-} ]] || out=$out/$2
     awk -v want="$(realpath "$out" 2>/dev/null || echo "$out")" '
         { sub(/^[0-9]+ +/, "") }
         /^p?writev?(64|v2)?\([0-9]+</ {
@@ -83,25 +86,28 @@ file_writes() {
         END { print n + 0 }' "$WORK/count.st"
 }
 
-# bench_row RUNTIME LABEL LINES CMD: CMD writes LINES lines (@N@) to @OUT@.
+# bench_row RUNTIME LABEL LINES CMD [WBCMD [FILE]]: CMD writes LINES lines
+# (@N@) to @OUT@ (with FILE: to the file FILE in the directory @OUT@, whose
+# kernel writes are counted); WBCMD is CMD under the library (default: CMD
+# with LD_PRELOAD).
 bench_row() {
-    local runtime=$1 label=$2 lines=$(($3 / SCALE)) cmd=$4
+    local runtime=$1 label=$2 lines=$(($3 / SCALE)) cmd=$4 wbcmd=${5:-LD_PRELOAD=$LIB $4}
     local w="| $runtime | $label |"
-    local count_cmd=${cmd//@N@/$COUNT_LINES}
-    cmd=${cmd//@N@/$lines}
-    if ! time_pair "$cmd"; then
+    local count_cmd=${cmd//@N@/$COUNT_LINES} count_wb=${wbcmd//@N@/$COUNT_LINES}
+    cmd=${cmd//@N@/$lines} wbcmd=${wbcmd//@N@/$lines}
+    if ! time_pair "$cmd" "$wbcmd"; then
         row "$w $lines | FAILED (see above) | | | | |"
         FAILED=1
         return
     fi
     local check=identical
-    if ! cmp -s "$WORK/out.0" "$WORK/out.1"; then
+    if ! diff -rq "$WORK/out.0" "$WORK/out.1" >/dev/null; then
         check="**OUTPUT DIFFERS**"
         FAILED=1
     fi
     local cp cw
-    cp=$(file_writes "$count_cmd")
-    cw=$(file_writes "LD_PRELOAD=$LIB $count_cmd")
+    cp=$(file_writes "$count_cmd" "${6:-}")
+    cw=$(file_writes "$count_wb" "${6:-}")
     row "$w $lines | $(secs "${MED[0]}") | $(secs "${MED[1]}") | $(ratio "${MED[0]}" "${MED[1]}") | $cp → $cw | $check |"
 }
 
@@ -147,6 +153,24 @@ if runtime php "echo + flush(), stdout to a file"; then
 fi
 runtime lua "io.write + flush, stdout to a file" &&
     bench_row lua "io.write + io.flush, stdout to a file" 200000 "$RUN stdout @N@ > @OUT@"
+
+# Open MPI: 4 ranks, each writing its logs line by line (fprintf + fflush,
+# and a write() a line: 2 writes a line); the library reaches the ranks
+# through mpirun -x, as the README's "Use on clusters" shows.  mpirun's own
+# start-up (about a second here) is in both times.
+MPI_W="4 ranks (mpirun -np 4), per-rank logs, 2 writes a line; writebehind via -x LD_PRELOAD; writes counted on rank 0's raw log"
+if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null; then
+    skipped "open mpi" "$MPI_W" "mpirun or mpicc is not installed (openmpi-bin, libopenmpi-dev)"
+elif ! { [[ -x $BUILD/mpi/rank_writer && ! $here/../tests/mpi/rank_writer.c -nt $BUILD/mpi/rank_writer ]] ||
+    { mkdir -p "$BUILD/mpi" && mpicc -std=gnu11 -O2 -o "$BUILD/mpi/rank_writer" "$here/../tests/mpi/rank_writer.c"; }; }; then
+    skipped "open mpi" "$MPI_W" "mpicc failed"
+else
+    MPIRUN="mpirun --oversubscribe -np 4"
+    [[ $(id -u) != 0 ]] || MPIRUN+=" --allow-run-as-root"
+    bench_row "open mpi" "$MPI_W" 100000 \
+        "mkdir -p @OUT@ && $MPIRUN $BUILD/mpi/rank_writer @OUT@ @N@ logs" \
+        "mkdir -p @OUT@ && $MPIRUN -x LD_PRELOAD=$LIB $BUILD/mpi/rank_writer @OUT@ @N@ logs" rank.0.raw
+fi
 
 # ---- the section in the results file ------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
