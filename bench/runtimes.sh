@@ -56,8 +56,15 @@ time_pair() {
     local plain=${1//@OUT@/$WORK/out.0} wb=${wbcmd//@OUT@/$WORK/out.1}
     if [[ -n $HYPERFINE ]]; then
         "$HYPERFINE" --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/hf.json" \
-            -n plain "$plain" -n writebehind "$wb" >"$WORK/hf.log" 2>&1 ||
-            { cat "$WORK/hf.log" >&2; return 1; }
+            -n plain "$plain" -n writebehind "$wb" >"$WORK/hf.log" 2>&1 || {
+            cat "$WORK/hf.log" >&2
+            local c
+            for c in "$plain" "$wb"; do   # say which one failed, and how
+                sh -c "$c" >/dev/null 2>"$WORK/again.err" ||
+                    echo "bench: failed (exit $?): $c: $(tail -n 3 "$WORK/again.err")" >&2
+            done
+            return 1
+        }
         # shellcheck disable=SC2207  # two numbers
         MED=($(sed -n 's/^ *"median": *\([0-9.e+-]*\),*$/\1/p' "$WORK/hf.json" |
             awk '{ printf "%d\n", $1 * 1e6 }'))

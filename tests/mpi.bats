@@ -91,3 +91,38 @@ same_as_plain_ranks() {
         done
     done
 }
+
+# As a cancelled batch job: mpirun gets SIGTERM and passes it to the ranks,
+# which are waiting with their logs written.  The library's timer is set to
+# an hour, so only its SIGTERM handler can land the ranks' buffers.
+@test "mpirun killed by SIGTERM: every rank's buffered lines land, the same status" {
+    local kind dir line status pid ready
+    for kind in plain wb; do
+        dir=$BATS_TEST_TMPDIR/$kind
+        mkdir -p "$dir"
+        mkfifo "$dir.ready"
+        local -a pre=()
+        [[ $kind == plain ]] || pre=(-x LD_PRELOAD="$(wb_env)" -x WRITEBEHIND_FLUSH_MS=3600000)
+        "${MPIRUN[@]}" "${pre[@]}" "$RANK_WRITER" "$dir" "$LINES" wait >"$dir.ready" 2>"$dir.err" &
+        pid=$!
+        # Kept open until mpirun is gone: it must not get SIGPIPE for its stdout.
+        exec {ready}<"$dir.ready"
+        line=
+        read -r -t 60 -u "$ready" line || true
+        if [[ $line != ready ]]; then
+            echo "$kind: the ranks did not get ready"
+            cat "$dir.err"
+            kill -KILL "$pid" 2>/dev/null || true
+            return 1
+        fi
+        kill -TERM "$pid"
+        status=0
+        wait "$pid" || status=$?
+        exec {ready}<&-
+        echo "$kind: mpirun exited with $status, $(cat "$dir"/rank.*.log | wc -l) log lines"
+        echo "$status" >"$dir.status"
+    done
+    diff "$BATS_TEST_TMPDIR/plain.status" "$BATS_TEST_TMPDIR/wb.status"
+    diff -r "$BATS_TEST_TMPDIR/plain" "$BATS_TEST_TMPDIR/wb"
+    [[ $(wc -l <"$BATS_TEST_TMPDIR/wb/rank.3.log") == "$LINES" ]]
+}

@@ -1,5 +1,5 @@
 /*
- * rank_writer DIR LINES [logs] — an MPI program that writes the way
+ * rank_writer DIR LINES [logs|wait] — an MPI program that writes the way
  * simulation codes do, for tests/mpi.bats and bench/runtimes.sh.  Built by
  * mpicc (never by the Makefile: tests/helpers/ is compiled with plain cc).
  *
@@ -11,9 +11,12 @@
  *   - MPI_File_write_ordered: after them, one block per rank in rank order
  *     through the shared file pointer.
  * Rank 0 then reads the shared file back and prints its size and a checksum.
+ * With "wait", the ranks write only their logs, rank 0 prints "ready" once
+ * all have, and every rank waits to be killed.
  */
 #include <mpi.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,8 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     long lines = strtol(argv[2], NULL, 10);
-    int logs_only = argc > 3 && strcmp(argv[3], "logs") == 0;
+    int wait_for_kill = argc > 3 && strcmp(argv[3], "wait") == 0;
+    int logs_only = wait_for_kill || (argc > 3 && strcmp(argv[3], "logs") == 0);
 
     /* The per-rank logs: stdio flushed per line, and raw write()s. */
     char path[4096];
@@ -72,6 +76,16 @@ int main(int argc, char **argv)
             perror("write");
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
+    }
+
+    if (wait_for_kill) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (rank == 0) {
+            printf("ready\n");
+            fflush(stdout);
+        }
+        for (;;)
+            pause();
     }
 
     if (!logs_only) {
