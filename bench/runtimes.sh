@@ -4,8 +4,9 @@
 # writing a line at a time, plainly and under the library.  `make bench`
 # runs it after bench/run.sh's table; it also runs on its own.
 #
-# Per row: the plain and the writebehind time (median; hyperfine when it is
-# installed, else bench/lib.sh's alternating rounds), the speed-up (plain ÷
+# Per row: the plain and the writebehind time (the median of bench/lib.sh's
+# alternating rounds, as in run.sh; hyperfine with BENCH_HYPERFINE=1), the
+# speed-up (plain ÷
 # writebehind, whole process, start-up included), the kernel writes that
 # reached the output per 10,000 lines (strace -f -y, default settings), and
 # whether the two outputs are identical (cmp; a difference fails the run).
@@ -14,6 +15,11 @@
 #   BENCH_QUICK=1     tiny sizes, one round, no hyperfine: a smoke run; writes
 #                     BUILD/bench-results-quick.md unless BENCH_RESULTS is set
 #   BENCH_RUNS=N      runs per figure (default 7)
+#   BENCH_HYPERFINE=1 time with hyperfine (if installed) instead.  Not the
+#                     default: hyperfine runs one command's runs in a block,
+#                     and on this shared machine the load drifts between
+#                     blocks — free pascal, which the library cannot reach,
+#                     once came out 1.25x "faster" that way
 #   BENCH_RESULTS=F   the markdown file whose "## Runtimes" section is replaced
 #   BENCH_TMPDIR=D    scratch directory on the disk to measure
 #
@@ -38,7 +44,7 @@ else
     RESULTS=${BENCH_RESULTS:-$here/results.md}
 fi
 HYPERFINE=
-((QUICK)) || ! command -v hyperfine >/dev/null || HYPERFINE=$(command -v hyperfine)
+((QUICK || !${BENCH_HYPERFINE:-0})) || ! command -v hyperfine >/dev/null || HYPERFINE=$(command -v hyperfine)
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/writebehind-runtimes.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -102,6 +108,7 @@ bench_row() {
     local w="| $runtime | $label |"
     local count_cmd=${cmd//@N@/$COUNT_LINES} count_wb=${wbcmd//@N@/$COUNT_LINES}
     cmd=${cmd//@N@/$lines} wbcmd=${wbcmd//@N@/$lines}
+    rm -rf "$WORK"/out.*   # the last row's outputs (a file where this one wants a directory)
     if ! time_pair "$cmd" "$wbcmd"; then
         row "$w $lines | FAILED (see above) | | | | |"
         FAILED=1
