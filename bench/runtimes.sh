@@ -196,7 +196,7 @@ section=$WORK/section.md
     echo
     echo "Written by \`bench/runtimes.sh\`$( ((QUICK)) && echo ' (BENCH_QUICK=1: tiny sizes, not figures to quote)') on $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) CPUs ($cpu), kernel $(uname -r), shared with other jobs; library: commit $commit."
     echo
-    echo "Each program (tests/runtimes/) writes \"line#i\\n\" a line at a time. Times: $([[ -n $HYPERFINE ]] && echo "hyperfine $("$HYPERFINE" --version | awk '{ print $2 }'), median of $RUNS runs after a warm-up run" || echo "median of $RUNS alternating rounds$( ((WARMUP)) && echo ' after a warm-up round')"), whole process (start-up included); speed-up = plain ÷ writebehind. Kernel writes: write-family calls that reached the output file, \`strace -f -y\`, default settings."
+    echo "Each program (tests/runtimes/) writes \"line#i\\n\" a line at a time. Times: $([[ -n $HYPERFINE ]] && echo "hyperfine $("$HYPERFINE" --version | awk '{ print $2 }'), median of $RUNS runs after a warm-up run" || echo "median of $RUNS alternating rounds$( ((WARMUP)) && echo ' after a warm-up round')"), whole process (start-up included); speed-up = plain ÷ writebehind. Kernel writes: write-family calls that reached the output file, \`strace -f -y\`, default settings. The free pascal row, which the library cannot reach, shows this run's noise."
     echo
     printf '%s\n' "${ROWS[@]}"
 } >"$section"
