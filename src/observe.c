@@ -61,3 +61,13 @@ void wb_observe_path(int dirfd, const char *path, int at_flags)
     }
     errno = saved;
 }
+
+void wb_observe_at(int dirfd, const char *path, int at_flags)
+{
+    if (!wb_anything_pending())
+        return;
+    if (!path || (!*path && (at_flags & AT_EMPTY_PATH)))
+        wb_observe_fd(dirfd);
+    else
+        wb_observe_path(dirfd, path, at_flags);
+}

@@ -16,6 +16,8 @@
 void wb_observe_fd(int fd) WB_HIDDEN;
 /* A path is about to be opened/stat'ed/truncated: land a tagged file there. */
 void wb_observe_path(int dirfd, const char *path, int at_flags) WB_HIDDEN;
+/* The *at() form: NULL, or "" with AT_EMPTY_PATH, is dirfd itself. */
+void wb_observe_at(int dirfd, const char *path, int at_flags) WB_HIDDEN;
 /* Another process may be told something: land everything. */
 static inline void wb_observe_all(void) { wb_land_all_if_pending(); }
 

@@ -62,7 +62,7 @@ int __vfprintf_chk(FILE *, int, const char *, va_list);
 int __dprintf_chk(int, int, const char *, ...);
 int __vdprintf_chk(int, int, const char *, va_list);
 void __assert_fail(const char *, const char *, unsigned, const char *);
-int __fpurge(FILE *);
+
 int __vfwprintf_chk(FILE *, int, const wchar_t *, va_list);
 int __vwprintf_chk(int, const wchar_t *, va_list);
 
@@ -85,13 +85,7 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(sync_file_range) X(syncfs) X(sync) X(mmap) X(mmap64) X(sendfile) X(sendfile64)     \
     X(copy_file_range) X(splice) X(posix_fadvise) X(fallocate) X(posix_fallocate)        \
     X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(unlink) X(unlinkat)           \
-    /* metadata */                                                                       \
-    X(futimens) X(futimes) X(fchmod) X(fchown) X(fsetxattr) X(fgetxattr) X(flistxattr)    \
-    X(fremovexattr) X(posix_fadvise64) X(readahead) X(fstatfs) X(fstatfs64)               \
-    X(fstatvfs) X(fstatvfs64) X(lockf) X(lockf64) X(ioctl) X(utimensat) X(futimesat)      \
-    X(utimes) X(lutimes) X(utime) X(chmod) X(fchmodat) X(chown) X(lchown) X(fchownat)     \
-    X(setxattr) X(lsetxattr) X(getxattr) X(lgetxattr) X(listxattr) X(llistxattr)          \
-    X(removexattr) X(lremovexattr) X(statfs) X(statvfs)                                  \
+    X(ioctl)                                                                             \
     /* processes and signals */                                                          \
     X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \

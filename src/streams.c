@@ -138,6 +138,22 @@ static inline struct wb_stream *wrapped(FILE *fp)
 bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
 int *wb_stream_orientation(FILE *fp) { return &stream_of(fp)->orientation; }
 
+void wb_observe_stream(FILE *fp)
+{
+    if (!wb_anything_pending() || !fp || wrapped(fp))
+        return;
+    int fd = fp->_fileno;
+    struct stat st;
+    int saved = errno;
+    if (fd >= 0 && REAL(fstat)(fd, &st) == 0) {
+        if (S_ISREG(st.st_mode))
+            wb_land_inode(st.st_dev, st.st_ino);
+        else
+            wb_land_all();
+    }
+    errno = saved;
+}
+
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct wb_stream *s = cookie;

@@ -26,6 +26,10 @@ int wb_stream_flush(FILE *stream, bool locked) WB_HIDDEN;
 int wb_vdprintf(int fd, const char *fmt, va_list ap) WB_HIDDEN;
 
 bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
+/* A stdio call on fp: a stream the library did not wrap lands the file
+   behind it, and everything when it may tell another process (a pipe, a
+   socket, a terminal); a wrapped one needs nothing. */
+void wb_observe_stream(FILE *fp) WB_HIDDEN;
 int *wb_stream_orientation(FILE *fp) WB_HIDDEN;   /* fp wrapped */
 
 /* Wide output on a wrapped stream, converted with the current locale. */

@@ -182,12 +182,6 @@ WB_EXPORT int fcntl64(int fd, int cmd, ...)
     return fcntl_common(fd, cmd, arg, true);
 }
 
-WB_EXPORT int flock(int fd, int op)
-{
-    wb_observe_fd(fd);
-    wb_observe_all();
-    return REAL(flock)(fd, op);
-}
 
 WB_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {

@@ -7,8 +7,9 @@
  * landing all pending bytes when the fd is a pipe, socket or terminal (the
  * program may be telling another process "the file is ready").
  *
- * Positional and reading calls observe the file: they land its bytes first
- * (observe.c), so offsets, sizes and contents are exactly the plain ones.
+ * Positional writes land the file first and report a pending background
+ * error; reads, seeks and sends are the catalogue's plain landings
+ * (wrap_catalogue.c).
  */
 #include "lifecycle.h"
 #include "ops.h"
@@ -95,30 +96,3 @@ WB_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 { POSITIONAL_WRITE(pwritev2)(fd, iov, cnt, off, flags); }
 WB_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
 { POSITIONAL_WRITE(pwritev64v2)(fd, iov, cnt, off, flags); }
-
-/* Sockets: the other end may be told that a file is ready. */
-WB_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
-{ wb_observe_all(); return REAL(send)(fd, buf, n, flags); }
-WB_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                         const struct sockaddr *to, socklen_t tolen)
-{ wb_observe_all(); return REAL(sendto)(fd, buf, n, flags, to, tolen); }
-WB_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{ wb_observe_all(); return REAL(sendmsg)(fd, msg, flags); }
-
-#define OBSERVED(call) wb_observe_fd(fd); return REAL(call)
-
-WB_EXPORT ssize_t read(int fd, void *buf, size_t n) { OBSERVED(read)(fd, buf, n); }
-WB_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt) { OBSERVED(readv)(fd, iov, cnt); }
-WB_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { OBSERVED(pread)(fd, buf, n, off); }
-WB_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
-{ OBSERVED(pread64)(fd, buf, n, off); }
-WB_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
-{ OBSERVED(preadv)(fd, iov, cnt, off); }
-WB_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
-{ OBSERVED(preadv64)(fd, iov, cnt, off); }
-WB_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
-{ OBSERVED(preadv2)(fd, iov, cnt, off, flags); }
-WB_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
-{ OBSERVED(preadv64v2)(fd, iov, cnt, off, flags); }
-WB_EXPORT off_t lseek(int fd, off_t off, int whence) { OBSERVED(lseek)(fd, off, whence); }
-WB_EXPORT off64_t lseek64(int fd, off64_t off, int whence) { OBSERVED(lseek64)(fd, off, whence); }

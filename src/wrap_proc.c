@@ -190,15 +190,3 @@ WB_EXPORT void quick_exit(int status)
     REAL(quick_exit)(status);
     __builtin_unreachable();
 }
-
-/* A signal may tell another process that a file is ready (or end us);
-   raise(SIGSTOP) tells a parent waiting with WUNTRACED. */
-WB_EXPORT int kill(pid_t pid, int sig) { ALL_LANDED(kill)(pid, sig); }
-WB_EXPORT int raise(int sig) { ALL_LANDED(raise)(sig); }
-WB_EXPORT int sigqueue(pid_t pid, int sig, const union sigval val)
-{ ALL_LANDED(sigqueue)(pid, sig, val); }
-/* glibc's killpg calls its internal kill, which the kill wrapper never sees. */
-WB_EXPORT int killpg(pid_t pgrp, int sig) { ALL_LANDED(killpg)(pgrp, sig); }
-WB_EXPORT int tgkill(pid_t pid, pid_t tid, int sig) { ALL_LANDED(tgkill)(pid, tid, sig); }
-WB_EXPORT int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned flags)
-{ ALL_LANDED(pidfd_send_signal)(pidfd, sig, info, flags); }

@@ -101,7 +101,7 @@ setup() {
 @test "catalogue: every prototype, argument list and WHERE expression compiles against glibc's headers" {
     # A prototype that differs from the header's declaration is a
     # "conflicting types" error (tests/catalogue/check.c).
-    run "${CC:-cc}" -std=gnu11 -fsyntax-only -Wall -Wextra -Werror -I"$ROOT/src" \
+    run "${CC:-cc}" -std=gnu11 -fsyntax-only -Wall -Wextra -Werror -iquote "$ROOT/src" \
         "$ROOT/tests/catalogue/check.c"
     echo "$output"
     [[ $status -eq 0 ]]
