@@ -35,6 +35,10 @@
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <wchar.h>
 
 /* Symbols glibc exports but whose prototypes the headers hide or lack. */
@@ -42,6 +46,7 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+int capset(cap_user_header_t, const cap_user_data_t);   /* exported; declared by libcap only */
 int __fxstat(int, int, struct stat *);
 int __fxstat64(int, int, struct stat64 *);
 int __xstat(int, const char *, struct stat *);
@@ -90,7 +95,8 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
-    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall)                                  \
+    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
+    X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(fflush) X(fflush_unlocked)                                                          \
