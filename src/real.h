@@ -103,7 +103,8 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \
     X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf)            \
-    X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(pthread_create)
+    X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(vprintf) X(vfprintf) X(__vprintf_chk)          \
+    X(__vfprintf_chk) X(pthread_create)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)
