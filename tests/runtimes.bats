@@ -25,7 +25,7 @@ use() {
     ((status == 0)) || { echo "building the $1 writer failed"; return 1; }
     RUN=$out
     CLASSES=$BUILD/runtimes/java   # the JVM's class path (build.sh)
-    export RUN CLASSES
+    export RUN CLASSES PRE=
 }
 
 need_strace() {
@@ -34,16 +34,19 @@ need_strace() {
 }
 
 # same_run 'shell command' [FILE...]: run the command in two scratch
-# directories, plainly and under the library, and fail with a diff unless the
-# exit status, stdout, stderr, every file's bytes, and every file's type, mode
-# and size agree; the mtimes of the FILEs named (set by the program) too.
+# directories, plainly and with the library preloaded into $RUN (and $PRE,
+# empty in the plain run: the shell around them is never preloaded), and fail
+# with a diff unless the exit status, stdout, stderr, every file's bytes, and
+# every file's type, mode and size agree; the mtimes of the FILEs named (set
+# by the program) too.
 same_run() {
     local cmd=$1 p=$BATS_TEST_TMPDIR/plain w=$BATS_TEST_TMPDIR/wb f
     shift
     mkdir -p "$p" "$w"
-    local sp=0 sw=0
-    (cd "$p" && bash -c "$cmd") >"$p.out" 2>"$p.err" || sp=$?
-    (cd "$w" && LD_PRELOAD="$(wb_env)" bash -c "$cmd") >"$w.out" 2>"$w.err" || sw=$?
+    local sp=0 sw=0 pre
+    pre="env LD_PRELOAD=$(wb_env)"
+    (cd "$p" && PRE= bash -c "$cmd") >"$p.out" 2>"$p.err" || sp=$?
+    (cd "$w" && PRE=$pre RUN="$pre $RUN" bash -c "$cmd") >"$w.out" 2>"$w.err" || sw=$?
     echo "exit status: plain $sp, writebehind $sw"
     if [[ $sp != "$sw" ]]; then
         cat "$w.err"
@@ -64,15 +67,17 @@ same_run() {
     [[ -n $(ls -A "$p") ]]
 }
 
-# kernel_writes 'shell command writing to ./out': how many write/writev calls
-# reached ./out per run, plainly and under the library (strace -f, the
-# library's timer set to a minute so the count does not depend on speed);
+# kernel_writes 'shell command running $RUN, writing to ./out': how many
+# write/writev calls reached ./out per run, plainly and with the library
+# preloaded into $RUN (strace -f, the library's timer set to a minute so the
+# count does not depend on speed);
 # sets PLAIN_WRITES and WB_WRITES, and fails unless the two outs are identical.
 kernel_writes() {
     local d=$BATS_TEST_TMPDIR/count
     mkdir -p "$d/plain" "$d/wb"
     (cd "$d/plain" && plain_traced "$d/plain.trace" bash -c "$1")
-    (cd "$d/wb" && wb_traced "$d/wb.trace" bash -c "$1")
+    (cd "$d/wb" && RUN="env LD_PRELOAD=$(wb_env) WRITEBEHIND_FLUSH_MS=60000 $RUN" \
+        plain_traced "$d/wb.trace" bash -c "$1")
     cmp "$d/plain/out" "$d/wb/out"
     PLAIN_WRITES=$(writes_to "$d/plain.trace" "$(realpath "$d/plain/out")")
     WB_WRITES=$(writes_to "$d/wb.trace" "$(realpath "$d/wb/out")")
@@ -96,7 +101,7 @@ wraps() {
 
 @test "java -version: the same output and status" {
     use java
-    same_run 'java -version 2>version; java -XshowSettings:vm -version >settings 2>&1'
+    same_run '$PRE java -version 2>version; $PRE java -XshowSettings:vm -version >settings 2>&1'
 }
 
 @test "java System.out.println to a redirected stdout: identical" {
