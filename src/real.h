@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -104,7 +105,8 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \
     X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf)            \
     X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(vprintf) X(vfprintf) X(__vprintf_chk)          \
-    X(__vfprintf_chk) X(pthread_create)
+    X(__vfprintf_chk) X(pthread_create) X(sem_post) X(pthread_cond_signal)                  \
+    X(pthread_cond_broadcast) X(pthread_mutex_unlock) X(pthread_rwlock_unlock)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)

@@ -89,3 +89,11 @@ exact() {
 @test "a finite RLIMIT_FSIZE with SIGXFSZ ignored: the short write and EFBIG come as plain" {
     exact fsize
 }
+
+@test "sem_post on a process-shared semaphore: the process it wakes sees every byte" {
+    exact sem_shared
+}
+
+@test "closing a pipe's write end: the reader that sees EOF sees every byte" {
+    exact pipe_eof
+}
