@@ -1,6 +1,6 @@
-# Shared setup for core.bats, config.bats and cli.bats: counting system
-# calls with strace, waiting for a file to grow, and a writer that blocks
-# until the test lets it go.  Load after test_helper/common.
+# Shared setup for core.bats, config.bats, cli.bats and compat.bats:
+# counting system calls with strace, waiting for a file to grow, and a writer
+# that blocks until the test lets it go.  Load after test_helper/common.
 #
 #   wb_traced TRACE [VAR=VALUE...] CMD...
 #                       run CMD under the library and strace; the write and
