@@ -82,6 +82,8 @@ status_name() {
 #
 #   --name NAME       scratch directories NAME.plain and NAME.wb instead
 #   --env VAR=VALUE   set for the library's run (repeatable)
+#   --preload LIST    LD_PRELOAD of the library's run instead of wb_env's
+#                     (the library named twice, or a copy of it)
 #   --no-timer        $NO_TIMER: nothing lands by the timer
 #   --timer MS        WRITEBEHIND_FLUSH_MS=MS
 #   --bufsize N       WRITEBEHIND_BUFSIZE=N
@@ -105,13 +107,15 @@ status_name() {
 #   --plain-says RE   a line of the plain run's stdout must match the
 #                     extended regular expression RE (grep -Ex)
 same_as_plain() {
-    local name= setup= loss_line= plain_says= want_status=
+    local name= setup= loss_line= plain_says= want_status= preload
+    preload=$(wb_env)
     local -a envs=() mtimes=()
     local compare=status,stdout,files,meta
     while (($#)); do
         case $1 in
         --name) name=$2; shift 2 ;;
         --env) envs+=("$2"); shift 2 ;;
+        --preload) preload=$2; shift 2 ;;
         --no-timer) envs+=("$NO_TIMER"); shift ;;
         --timer) envs+=("WRITEBEHIND_FLUSH_MS=$2"); shift 2 ;;
         --bufsize) envs+=("WRITEBEHIND_BUFSIZE=$2"); shift 2 ;;
@@ -149,7 +153,7 @@ same_as_plain() {
     fi
     # bats runs with set -e: a failing command must be recorded, not abort us.
     (cd "$p" && exec "${run[@]}") >"$p.out" 2>"$p.err" || sp=$?
-    (cd "$w" && exec env "${envs[@]}" LD_PRELOAD="$(wb_env)" "${run[@]}") >"$w.out" 2>"$w.err" || sw=$?
+    (cd "$w" && exec env "${envs[@]}" LD_PRELOAD="$preload" "${run[@]}") >"$w.out" 2>"$w.err" || sw=$?
 
     # First: did the plain run do what the test means it to?
     if [[ -n $want_status ]]; then
