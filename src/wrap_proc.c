@@ -222,36 +222,48 @@ static void limit64_changing(int r, const struct rlimit64 *l)
     if (l)
         wb_limit_changing(r, l->rlim_cur);
 }
-WB_EXPORT int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
-{ limit_changing((int)r, l); return REAL(setrlimit)(r, l); }
-WB_EXPORT int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
-{ limit64_changing((int)r, l); return REAL(setrlimit64)(r, l); }
-WB_EXPORT int prlimit(pid_t pid, enum __rlimit_resource r, const struct rlimit *l, struct rlimit *old)
+/* A sanitizer runtime sets limits while it initialises, before any
+   instrumented code may run (signals.h): until the library has started,
+   these pass straight through, uninstrumented. */
+WB_EXPORT WB_NOT_INSTRUMENTED int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
 {
-    if (pid == 0 || pid == getpid())
+    if (!WB_NOT_STARTED())
         limit_changing((int)r, l);
-    return REAL(prlimit)(pid, r, l, old);
+    return REAL_EARLY(setrlimit)(r, l);
 }
-WB_EXPORT int prlimit64(pid_t pid, enum __rlimit_resource r, const struct rlimit64 *l,
-                        struct rlimit64 *old)
+WB_EXPORT WB_NOT_INSTRUMENTED int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
 {
-    if (pid == 0 || pid == getpid())
+    if (!WB_NOT_STARTED())
         limit64_changing((int)r, l);
-    return REAL(prlimit64)(pid, r, l, old);
+    return REAL_EARLY(setrlimit64)(r, l);
+}
+WB_EXPORT WB_NOT_INSTRUMENTED int prlimit(pid_t pid, enum __rlimit_resource r,
+                                          const struct rlimit *l, struct rlimit *old)
+{
+    if (!WB_NOT_STARTED() && (pid == 0 || pid == getpid()))
+        limit_changing((int)r, l);
+    return REAL_EARLY(prlimit)(pid, r, l, old);
+}
+WB_EXPORT WB_NOT_INSTRUMENTED int prlimit64(pid_t pid, enum __rlimit_resource r,
+                                            const struct rlimit64 *l, struct rlimit64 *old)
+{
+    if (!WB_NOT_STARTED() && (pid == 0 || pid == getpid()))
+        limit64_changing((int)r, l);
+    return REAL_EARLY(prlimit64)(pid, r, l, old);
 }
 
 /* prctl: a seccomp filter (or strict mode) may forbid what the library
    needs; everything else passes.  Every argument is one register. */
-WB_EXPORT int prctl(int option, ...)
+WB_EXPORT WB_NOT_INSTRUMENTED int prctl(int option, ...)
 {
     va_list ap;
     va_start(ap, option);
     unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
     unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
     va_end(ap);
-    if (option == PR_SET_SECCOMP)
+    if (option == PR_SET_SECCOMP && !WB_NOT_STARTED())
         wb_lone_thread(true);
-    return REAL(prctl)(option, a, b, c, d);
+    return REAL_EARLY(prctl)(option, a, b, c, d);
 }
 
 /* A fork that fails for want of a task slot (RLIMIT_NPROC) would have had
