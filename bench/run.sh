@@ -500,4 +500,10 @@ commit=$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
 } >"$RESULTS"
 echo
 echo "Results written to $RESULTS"
+
+# ---- Runtimes: other languages and MPI ranks (bench/runtimes.sh) -----------------------
+# A section of its own, appended to the same results file.
+echo
+BENCH_RESULTS=$RESULTS BENCH_QUICK=$QUICK "$here/runtimes.sh" "$BUILD" || fail
+
 [[ ! -e $STATE/failed ]]

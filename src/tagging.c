@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 
 /* ---- inodes never buffered ------------------------------------------------- */
 
@@ -167,6 +169,18 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
         return "a pipe (set WRITEBEHIND_PIPES=1 to buffer pipes)";
     if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
         return "not a regular file";
+    /* /proc, /sys and their kin show "regular files" whose write() is a
+       command answered at once (EINVAL for a bad value): the JVM writes
+       /proc/self/coredump_filter at start-up.  Never buffer those.  The raw
+       system call, as fstatfs is a wrapped door; f_type comes first in
+       every layout of the kernel's struct. */
+    struct statfs fs;
+    if (S_ISREG(st->st_mode) && REAL(syscall)(SYS_fstatfs, fd, &fs) == 0 &&
+        (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
+         fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
+         fs.f_type == DEBUGFS_MAGIC || fs.f_type == TRACEFS_MAGIC ||
+         fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC))
+        return "a kernel interface file (/proc, /sys, cgroup...): its writes are commands";
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
         return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS";
