@@ -3,8 +3,9 @@
  *
  * Every wrapper calls the real function as REAL(name)(args).  The pointers are
  * resolved with dlsym(RTLD_NEXT) on first use (wrappers run before our
- * constructor), and a function this glibc does not have resolves to NULL:
- * its wrapper then fails with ENOSYS exactly as a missing syscall would.
+ * constructor).  A function this glibc does not have resolves to its
+ * stand-in in compat.c if there is one, else to a stub: its wrapper then
+ * fails with ENOSYS exactly as a missing syscall would.
  * Keeping every real call behind one table also lets tests find, in one
  * place, every system call the library can make.
  */
@@ -19,11 +20,12 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "compat.h"   /* what glibc before 2.36 lacks */
 
 /* Symbols glibc exports but whose prototypes the headers hide or lack. */
 int __open_2(const char *, int);
@@ -39,9 +41,6 @@ int __lxstat64(int, const char *, struct stat64 *);
 int __fxstatat(int, int, const char *, struct stat *, int);
 int __fxstatat64(int, int, const char *, struct stat64 *, int);
 int fcntl64(int, int, ...);
-pid_t _Fork(void);
-int close_range(unsigned, unsigned, int);
-void closefrom(int);
 int __overflow(FILE *, int);
 int __printf_chk(int, const char *, ...);
 int __fprintf_chk(FILE *, int, const char *, ...);
@@ -78,7 +77,8 @@ int __fpurge(FILE *);
     X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
-    X(fflush) X(fflush_unlocked)
+    X(fflush) X(fflush_unlocked) X(fwrite) X(fputc) X(putc) X(fread) X(getc) X(ungetc)  \
+    X(fseeko64) X(ftello64) X(fseeko) X(ftello)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)

@@ -84,6 +84,7 @@ WB_EXPORT __attribute__((no_sanitize("address"))) long syscall(long nr, ...)
         wb_shutdown();
         break;
     case SYS_kill: case SYS_tgkill: case SYS_tkill: case SYS_rt_sigqueueinfo:
+    case SYS_pidfd_send_signal:   /* glibc before 2.36, and Python, call it this way */
     case SYS_rename: case SYS_renameat: case SYS_renameat2: case SYS_link: case SYS_linkat:
     case SYS_sendto: case SYS_sendmsg: case SYS_execve: case SYS_execveat:
         wb_observe_all();
