@@ -26,8 +26,11 @@
  * flushes by itself; replacing a FILE's vtable aborts (glibc validates it).
  *
  * A cookie stream is byte-oriented: wide output on it is converted in
- * wrap_stdio_wide.c.  Known limit: a pointer to the original stdout saved
- * before our constructor ran writes unbuffered, in the kernel's order.
+ * wrap_stdio_wide.c.  A pointer to the original stdout/stderr saved before
+ * our constructor ran (libstdc++ 13+ and libc++ keep one for std::cout and
+ * std::cerr) is served by the cookie stream in the calls C++ stream buffers
+ * make (see current()); the printf and fputs families and wide output on
+ * such a pointer still write unbuffered, in the kernel's order.
  */
 #include "writebehind.h"
 
@@ -130,6 +133,37 @@ static inline struct wb_stream *wrapped(FILE *fp)
                : NULL;
 }
 
+/* The standard streams' originals.  libstdc++ 13+ and libc++ construct
+   std::cout/std::cerr in their own initialisation, before our constructor,
+   on the FILEs `stdout`/`stderr` pointed at then — the ones that became our
+   shadows — and their stream buffers call libc's putc, fputc, fwrite,
+   fflush (getc, ungetc, fread, fseeko64, ftello64 to read and seek) on the
+   pointer they kept.  Those calls, from anyone, on the shadow of a wrapped
+   standard stream are served by the cookie stream that replaced it, so
+   std::cout and printf share one buffer again, in the plain order.  Cookie
+   set before shadow, shadow cleared before cookie: a caller that matched a
+   shadow finds the cookie or, while it is being closed, keeps its own FILE. */
+static FILE *std_shadow[2], *std_cookie[2];
+
+static void follow_std_stream(int i, FILE *shadow, FILE *cookie)
+{
+    __atomic_store_n(&std_shadow[i], NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&std_cookie[i], cookie, __ATOMIC_RELEASE);
+    if (cookie)
+        __atomic_store_n(&std_shadow[i], shadow, __ATOMIC_RELEASE);
+}
+
+/* The stream a call on fp means: fp, unless it is such a shadow. */
+static inline FILE *current(FILE *fp)
+{
+    for (int i = 0; i < 2; i++)
+        if (unlikely(fp == __atomic_load_n(&std_shadow[i], __ATOMIC_ACQUIRE))) {
+            FILE *cookie = __atomic_load_n(&std_cookie[i], __ATOMIC_ACQUIRE);
+            return cookie ? cookie : fp;
+        }
+    return fp;
+}
+
 bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
 int *wb_stream_orientation(FILE *fp) WB_HIDDEN;
 bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
@@ -199,6 +233,9 @@ static int cookie_close(void *cookie)
        a plain program's `stdout` pointing at the static, closed stream, and
        later fflush(stdout) calls (a sanitizer's exit, careless programs)
        rely on that: give the globals the closed original back. */
+    for (int i = 0; i < 2; i++)
+        if (__atomic_load_n(&std_cookie[i], __ATOMIC_ACQUIRE) == s->cookie)
+            follow_std_stream(i, NULL, NULL);
     if (stdout == s->cookie)
         stdout = s->shadow;
     if (stderr == s->cookie)
@@ -300,10 +337,14 @@ void wb_stdio_init(void)
     REAL(fflush)(orig_err);
     FILE *out = wrap_stream(orig_out);
     FILE *err = wrap_stream(orig_err);
-    if (out)
+    if (out) {
+        follow_std_stream(0, orig_out, out);
         stdout = out;
-    if (err)
+    }
+    if (err) {
+        follow_std_stream(1, orig_err, err);
         stderr = err;
+    }
 }
 
 /* A stream fopen() just made: classified like open() does, then wrapped. */
@@ -389,7 +430,9 @@ static FILE *reopen(const char *path, const char *mode, FILE *stream, bool is64)
         /* freopen("log", "w", stdout): the program goes on using `stdout`. */
         FILE *cookie = wrap_stream(r);
         if (cookie) {
-            if (stream == stdout)
+            int i = stream == stdout ? 0 : 1;
+            follow_std_stream(i, r, cookie);
+            if (i == 0)
                 stdout = cookie;
             else
                 stderr = cookie;
@@ -408,6 +451,9 @@ WB_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 
 WB_EXPORT int fclose(FILE *stream)
 {
+    /* glibc 2.41 declares fclose __nonnull, and gcc would drop a plain NULL
+       test: fclose(NULL) must still reach glibc and fault there, as plainly. */
+    stream = current(WB_OPAQUE(stream));
     if (!stream || stream_of(stream))
         return REAL(fclose)(stream);   /* cookie_close does the rest */
     /* A real stream closes its fd with glibc's internal close: land and
@@ -500,6 +546,7 @@ static bool flush_directly(FILE *fp, bool locked)
 
 WB_EXPORT int fflush(FILE *stream)
 {
+    stream = current(stream);
     if (stream && flush_directly(stream, true))
         return 0;
     before_flush(stream);
@@ -508,11 +555,30 @@ WB_EXPORT int fflush(FILE *stream)
 
 WB_EXPORT int fflush_unlocked(FILE *stream)
 {
+    stream = current(stream);
     if (stream && flush_directly(stream, false))
         return 0;
     before_flush(stream);
     return REAL(fflush_unlocked)(stream);
 }
+
+/* What C++ stream buffers (libstdc++'s stdio_sync_filebuf, libc++'s
+   __stdoutbuf) call on the FILE they kept (see current()): a pointer
+   compare, then glibc. */
+WB_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *fp)
+{ return REAL(fwrite)(p, size, n, current(fp)); }
+WB_EXPORT int fputc(int c, FILE *fp) { return REAL(fputc)(c, current(fp)); }
+WB_EXPORT int putc(int c, FILE *fp) { return REAL(putc)(c, current(fp)); }
+WB_EXPORT size_t fread(void *p, size_t size, size_t n, FILE *fp)
+{ return REAL(fread)(p, size, n, current(fp)); }
+WB_EXPORT int getc(FILE *fp) { return REAL(getc)(current(fp)); }
+WB_EXPORT int ungetc(int c, FILE *fp) { return REAL(ungetc)(c, current(fp)); }
+WB_EXPORT int fseeko64(FILE *fp, off64_t offset, int whence)
+{ return REAL(fseeko64)(current(fp), offset, whence); }
+WB_EXPORT off64_t ftello64(FILE *fp) { return REAL(ftello64)(current(fp)); }
+WB_EXPORT int fseeko(FILE *fp, off_t offset, int whence)   /* libc++ */
+{ return REAL(fseeko)(current(fp), offset, whence); }
+WB_EXPORT off_t ftello(FILE *fp) { return REAL(ftello)(current(fp)); }
 
 /* dprintf & co. format into a private FILE that glibc flushes with its
    internal write: on a tagged fd those bytes would overtake ours.  They are
