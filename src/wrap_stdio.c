@@ -166,6 +166,8 @@ static inline FILE *current(FILE *fp)
 
 bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
 int *wb_stream_orientation(FILE *fp) WB_HIDDEN;
+FILE *wb_stream_current(FILE *fp) WB_HIDDEN;
+FILE *wb_stream_current(FILE *fp) { return current(fp); }
 bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
 int *wb_stream_orientation(FILE *fp) { return &stream_of(fp)->orientation; }
 

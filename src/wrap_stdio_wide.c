@@ -22,6 +22,7 @@
 
 bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
 int *wb_stream_orientation(FILE *fp) WB_HIDDEN;
+FILE *wb_stream_current(FILE *fp) WB_HIDDEN;   /* std::wcout's FILE: see wrap_stdio.c */
 
 /* The next definition of a function this file wraps (glibc's). */
 #define NEXT(fn)                                                                         \
@@ -116,10 +117,10 @@ WB_EXPORT int fwide(FILE *fp, int mode)
         return wb_stream_is_wrapped(fp_expr) ? put_wide_char(wc, fp_expr)                \
                                              : NEXT(name)(wc, fp);                       \
     }
-WIDE_CHAR_PUT(fputwc, fp)
-WIDE_CHAR_PUT(putwc, fp)
-WIDE_CHAR_PUT(fputwc_unlocked, fp)
-WIDE_CHAR_PUT(putwc_unlocked, fp)
+WIDE_CHAR_PUT(fputwc, wb_stream_current(fp))
+WIDE_CHAR_PUT(putwc, wb_stream_current(fp))
+WIDE_CHAR_PUT(fputwc_unlocked, wb_stream_current(fp))
+WIDE_CHAR_PUT(putwc_unlocked, wb_stream_current(fp))
 
 WB_EXPORT wint_t putwchar(wchar_t wc)
 {

@@ -156,6 +156,24 @@ cxx_mix_keeps_plain_order() {
     cxx_mix_keeps_plain_order
 }
 
+@test "stdio: C++ std::wcout with wprintf and std::wcerr with fwprintf(stderr) keep the plain order" {
+    command -v g++ >/dev/null || skip "g++ not installed"
+    cat >mix.cc <<'CC'
+#include <cwchar>
+#include <iostream>
+int main() {
+    for (int i = 0; i < 2000; i++) {
+        std::wcout << L"wcout " << i << L'\n';           // putwc
+        std::wprintf(L"wprintf %d\n", i);
+        std::wcerr << L"wcerr " << i << std::endl;
+        std::fwprintf(stderr, L"fwprintf %d\n", i);
+    }
+}
+CC
+    g++ -O2 -o mix mix.cc
+    cxx_mix_keeps_plain_order
+}
+
 @test "stdio: libc++ (clang++ -stdlib=libc++) std::cout and std::cerr keep the plain order with C stdio" {
     command -v clang++ >/dev/null || skip "clang++ not installed"
     write_cxx_mix
