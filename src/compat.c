@@ -6,7 +6,8 @@
  * close_range (glibc 2.34) is also what syscall(SYS_close_range) reaches
  * through wrap_syscall.c, so on an older glibc it must still do what the
  * system call does: it *is* the system call (ENOSYS on kernels before 5.9,
- * as plainly).
+ * as plainly).  _Fork keeps the ENOSYS stub: a fork behind glibc's back
+ * would leave its process state wrong, and fork may fail.
  *
  * glibc before 2.33 has no fstat, stat, lstat, fstatat symbols (nor their
  * 64 forms): its headers inline them into __fxstat & co, which take the
@@ -21,6 +22,18 @@
 static int compat_close_range(unsigned int first, unsigned int last, int flags)
 {
     return (int)REAL(syscall)(SYS_close_range, first, last, flags);
+}
+
+/* No program built on such a glibc calls these two, but one that looks
+   them up with dlsym finds our wrappers: make them do the job. */
+static void compat_closefrom(int lowfd)
+{
+    REAL(syscall)(SYS_close_range, lowfd < 0 ? 0U : (unsigned int)lowfd, ~0U, 0);
+}
+
+static int compat_pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned int flags)
+{
+    return (int)REAL(syscall)(SYS_pidfd_send_signal, pidfd, sig, info, flags);
 }
 
 #ifdef _STAT_VER
@@ -43,6 +56,8 @@ void *wb_compat_stand_in(const char *name)
         void *fn;
     } stand_ins[] = {
         { "close_range", (void *)compat_close_range },
+        { "closefrom", (void *)compat_closefrom },
+        { "pidfd_send_signal", (void *)compat_pidfd_send_signal },
 #ifdef _STAT_VER
         { "fstat", (void *)compat_fstat },       { "fstat64", (void *)compat_fstat64 },
         { "stat", (void *)compat_stat },         { "stat64", (void *)compat_stat64 },

@@ -9,9 +9,8 @@
  * call them — and their real functions are only ever reached through REAL()
  * (dlsym), never linked, so the library never requires them.  Where the
  * running glibc lacks one, REAL() takes the stand-in from compat.c (the
- * system call, or the older symbol the function replaced) or, for the
- * functions no program of that glibc can call (_Fork, closefrom,
- * pidfd_send_signal), a stub that fails with ENOSYS.
+ * system call, or the older symbol the function replaced) or, for _Fork,
+ * a stub that fails with ENOSYS.
  */
 #ifndef WRITEBEHIND_COMPAT_H
 #define WRITEBEHIND_COMPAT_H
