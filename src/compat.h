@@ -15,6 +15,16 @@
 #ifndef WRITEBEHIND_COMPAT_H
 #define WRITEBEHIND_COMPAT_H
 
+#include <features.h>
+#if !__GLIBC_PREREQ(2, 33)
+/* Before 2.33 <sys/stat.h> defines fstat, stat, lstat, fstatat (and their
+   64 forms) as extern inline functions.  wrap_meta.c defines them for real,
+   which clang rejects after an inline definition (the visibility attribute
+   would be dropped): do without glibc's inline functions.  Included before
+   <sys/stat.h>. */
+#undef __USE_EXTERN_INLINES
+#endif
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/types.h>

@@ -12,6 +12,8 @@
 #ifndef WRITEBEHIND_REAL_H
 #define WRITEBEHIND_REAL_H
 
+#include "compat.h"   /* what glibc before 2.36 lacks; first: see there */
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,8 +26,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "compat.h"   /* what glibc before 2.36 lacks */
 
 /* Symbols glibc exports but whose prototypes the headers hide or lack. */
 int __open_2(const char *, int);
