@@ -15,7 +15,7 @@
  * glibc reaches them through those; a build on a later one never runs on
  * an older glibc, and its headers no longer define _STAT_VER.
  */
-#include "writebehind.h"
+#include "real.h"
 
 #include <string.h>
 

@@ -16,14 +16,13 @@
 #define WRITEBEHIND_COMPAT_H
 
 #include <features.h>
-#if !__GLIBC_PREREQ(2, 33)
-/* Before 2.33 <sys/stat.h> defines fstat, stat, lstat, fstatat (and their
-   64 forms) as extern inline functions.  wrap_meta.c defines them for real,
-   which clang rejects after an inline definition (the visibility attribute
-   would be dropped): do without glibc's inline functions.  Included before
-   <sys/stat.h>. */
+/* At -O2 glibc's headers define some functions as extern inline ones:
+   <bits/stdio.h> fputc_unlocked, getc_unlocked, putchar...; before 2.33
+   <sys/stat.h> fstat, stat, lstat, fstatat.  The library defines them for
+   real (our wrappers), which clang rejects after an inline definition (the
+   visibility attribute would be dropped): do without glibc's inline
+   functions.  This header comes before any glibc header that has them. */
 #undef __USE_EXTERN_INLINES
-#endif
 
 #include <signal.h>
 #include <sys/syscall.h>
