@@ -100,6 +100,8 @@ static inline bool wb_unlock_leaf(struct wb_file *f) { return wb_spin_unlock_lea
    "is anything pending?" test.  Changed only when a file's pending flag flips,
    never per write. */
 extern _Atomic unsigned wb_pending_files WB_HIDDEN;
+/* The same for uninstrumented wrappers (see state.h's WB_NOT_STARTED). */
+#define WB_ANYTHING_PENDING() (atomic_load_explicit(&wb_pending_files, memory_order_acquire) != 0)
 static inline bool wb_anything_pending(void)
 {
     return atomic_load_explicit(&wb_pending_files, memory_order_acquire) != 0;
