@@ -393,9 +393,10 @@ fi
 # On the work disk: page cache is not RSS, and the speed with many files is
 # only meaningful where a write() costs what it costs on a disk.
 W10="peak RSS, $RR_FILES files open, $RR_REC-byte records round-robin, $RR_MIB MiB in all, $DISK"
+# The round-robin load; row 11b sweeps it too, with or without /usr/bin/time.
+L10='"$LOAD" roundrobin "$OUT" "$RR_FILES" "$RR_MIB" "$RR_REC"'
 if need /usr/bin/time time; then
     P10='mkdir "$OUT" && /usr/bin/time -f %M -a -o "$OUT.rss"'
-    L10='"$LOAD" roundrobin "$OUT" "$RR_FILES" "$RR_MIB" "$RR_REC"'
     rm -f "$WORK"/*.rss
     if measure "$RUNS" "$P10 env $L10" "$P10 env LD_PRELOAD=\"\$LIB\" $L10" \
         "$P10 env WRITEBEHIND_MAX_MEMORY=16M LD_PRELOAD=\"\$LIB\" $L10" \

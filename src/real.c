@@ -35,6 +35,8 @@ void *wb_real_resolve(void **slot, const char *name)
     int saved = errno;
     void *p = dlsym(RTLD_NEXT, name);
     if (!p)
+        p = wb_compat_stand_in(name);   /* newer than this glibc: compat.c */
+    if (!p)
         p = (void *)wb_real_missing;
 #ifdef WB_FAULT_INJECTION
     p = faulty(name, p);

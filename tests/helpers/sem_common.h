@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "portable.h"   /* glibc 2.31: strerrorname_np, sigabbrev_np... */
+
 /* Not every helper uses every function here. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
