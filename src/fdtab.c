@@ -298,12 +298,12 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
     if (fl & (O_SYNC | O_DSYNC))
         return "O_SYNC/O_DSYNC (the program asked for synchronous writes)";
     if (S_ISFIFO(st->st_mode) && !wb_cfg.pipes)
-        return "a pipe (set WRITEBEHIND_PIPES=1 to buffer pipes)";
+        return "a pipe (use --pipes, or WRITEBEHIND_PIPES=1, to buffer pipes)";
     if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
         return "not a regular file";
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
-        return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS";
+        return "not selected by --path/--fd (WRITEBEHIND_PATHS/WRITEBEHIND_FDS)";
     return NULL;
 }
 
@@ -328,7 +328,7 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
         return WB_FD_PLAIN;   /* not an open fd: nothing to install */
     }
 
-    if (wb_cfg.select_any || wb_cfg.debug || !path)
+    if (wb_cfg.select_any || wb_cfg.debug || wb_cfg.stats || !path)
         abs = proc_path(fd);
     const char *why = refusal(fd, fl, &st, path, abs, inherited);
     struct wb_file *f = NULL;

@@ -80,6 +80,7 @@ void wb_file_handoff_locked(struct wb_file *f)
     f->flight = f->fill;
     f->flight_len = f->fill_len;
     f->bytes += f->fill_len;
+    f->flight_since_ms = f->fill_since_ms;
     f->flight_state = WB_FLIGHT_QUEUED;
     f->handoff_gen++;
     f->fill = NULL;
@@ -140,13 +141,18 @@ void wb_file_write_flight_locked(struct wb_file *f)
     int oldcancel, saved = errno;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
     size_t done = 0;
-    int err = wb_write_all(fd, buf, len, &done);
+    unsigned calls = 0;
+    int err = wb_write_all_counted(fd, buf, len, &done, &calls);
     wb_buf_put(buf);
     pthread_setcancelstate(oldcancel, NULL);
     errno = saved;
 
     wb_lock(f);
     atomic_fetch_add_explicit(&wb_stats.flushes, 1, memory_order_relaxed);
+    f->kernel_writes += calls;
+    uint64_t waited = wb_now_ms() - f->flight_since_ms;   /* the oldest byte's wait */
+    if (waited > f->max_wait_ms)
+        f->max_wait_ms = waited;
     if (err) {
         /* A plain run would have stopped at the write that failed: the
            bytes buffered behind it are dropped too, so the file holds an
@@ -381,6 +387,10 @@ ssize_t wb_file_write_slow(struct wb_file *f, int fd, const struct iovec *iov, i
     atomic_fetch_add_explicit(&wb_stats.direct, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&wb_stats.syscalls, 1, memory_order_relaxed);
     wb_lock(f);
+    f->direct_writes++;
+    f->kernel_writes++;
+    if (r > 0)
+        f->bytes += (uint64_t)r;
     finish_flight_locked(f, false);
     wb_unlock(f);
     wb_busy_leave();

@@ -94,7 +94,7 @@ static void ensure_running(void)
                          "unbuffered from now on (check the process and memory limits: "
                          "ulimit -u, ulimit -v)\n", strerror(err));
         if (n > 0)
-            wb_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, NULL);
+            wb_say_line(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         return;
     }
     running = true;

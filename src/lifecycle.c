@@ -66,6 +66,7 @@ void wb_fork_child(void)
     wb_reenter_after_fork_child();
     wb_threads_after_fork_child();
     wb_fdtab_after_fork_child();
+    wb_stats_after_fork_child();
 }
 
 void wb_init_slow(void)
@@ -81,6 +82,7 @@ void wb_init_slow(void)
     initializing_here = true;
     wb_real_resolve_all();
     bool ok = wb_config_load();
+    wb_stderr_remember();   /* from now on the library speaks only to this stderr */
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
     if (ok)
         wb_signals_install();

@@ -27,6 +27,8 @@ static int opened(int fd, const char *path, int flags)
             wb_fd_classify(fd, path, false);
         else
             wb_fdtab_set(fd, WB_FD_PLAIN);
+        if (unlikely(wb_cfg.debug))
+            wb_debug("fd %d (%s) not tagged: not open for writing", fd, path ? path : "?");
         return fd;
     }
     wb_fd_classify(fd, path, false);

@@ -159,6 +159,7 @@ static void fatal_handler(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     wb_emergency_drain();
+    wb_stats_report_nowait();   /* the wrapper's --stats summary counts this process too */
     set_action_raw(sig, NULL, 0, NULL);
     mode[sig] = MODE_PROGRAM;
     /* Sent again, even for a fault the kernel raised: a trap (int3, a

@@ -318,6 +318,9 @@ static FILE *opened(FILE *fp, const char *path)
             wb_fd_classify(fp->_fileno, path, false);   /* replaces a stale entry */
         else
             wb_fdtab_set(fp->_fileno, WB_FD_PLAIN);
+        if (unlikely(wb_cfg.debug))
+            wb_debug("fd %d (%s) not tagged: not open for writing", fp->_fileno,
+                     path ? path : "?");
         errno = saved;
         return fp;
     }

@@ -48,6 +48,7 @@ struct wb_config {
     char **paths;           /* NULL-terminated fnmatch globs from WRITEBEHIND_PATHS */
     int *fds;               /* WRITEBEHIND_FDS, terminated by -1 */
     const char *stats;      /* NULL, "" (stderr) or a path to append to */
+    bool stats_records;     /* stats is the wrapper's record file (stats.c) */
     bool debug;             /* WRITEBEHIND_DEBUG: say why each fd is (not) tagged */
 };
 extern struct wb_config wb_cfg WB_HIDDEN;
@@ -101,7 +102,11 @@ struct wb_file {
                                       0 forces the slow path (empty fill, error, shutdown) */
 
     uint64_t writes;               /* calls that were buffered */
-    uint64_t bytes;                /* bytes accepted by those calls */
+    uint64_t bytes;                /* bytes accepted by those calls and direct ones */
+    uint64_t direct_writes;        /* calls written straight through (stats.c) */
+    uint64_t kernel_writes;        /* write()s made for this file (stats.c) */
+    uint64_t flight_since_ms;      /* when the flight's first byte was written */
+    uint64_t max_wait_ms;          /* longest a byte waited before it landed */
 
     int fd;                        /* an fd of this description the flusher writes to */
     unsigned fd_refs;              /* how many fds point here */
@@ -384,6 +389,14 @@ uint64_t wb_now_ms(void) WB_HIDDEN;
 /* Writes all of buf, retrying EINTR and short writes; returns 0 or errno,
    *written says how much reached the kernel. */
 int wb_write_all(int fd, const char *buf, size_t len, size_t *written) WB_HIDDEN;
+/* The same, adding the number of write() calls it made to *calls. */
+int wb_write_all_counted(int fd, const char *buf, size_t len, size_t *written,
+                         unsigned *calls) WB_HIDDEN;
+/* fd 2's identity, taken once at start-up: the library speaks only while
+   fd 2 is still that stderr, never into a file that took its number. */
+void wb_stderr_remember(void) WB_HIDDEN;
+bool wb_stderr_is_original(void) WB_HIDDEN;
+void wb_say_line(const char *line, size_t len) WB_HIDDEN;   /* a whole line, as is */
 /* One line on stderr, prefixed "writebehind: "; never changes errno. */
 void wb_say(const char *fmt, ...) WB_HIDDEN __attribute__((format(printf, 1, 2)));
 void wb_debug(const char *fmt, ...) WB_HIDDEN __attribute__((format(printf, 1, 2)));
@@ -406,6 +419,9 @@ struct wb_stats {
 extern struct wb_stats wb_stats WB_HIDDEN;
 void wb_stats_fold(struct wb_file *f) WB_HIDDEN;   /* locked: moves f's counters */
 void wb_stats_report(void) WB_HIDDEN;
+void wb_stats_before_exec(void) WB_HIDDEN;         /* this image's records, now */
+void wb_stats_after_fork_child(void) WB_HIDDEN;    /* the parent's counts are not ours */
+void wb_stats_report_nowait(void) WB_HIDDEN;       /* from a fatal signal's handler */
 void wb_stats_note_wait(uint64_t us) WB_HIDDEN;
 
 /* ---- helpers used by several wrapper files (observe.c) ----------------- */
