@@ -4,6 +4,16 @@ CXX       ?= c++
 CFLAGS    ?= -O2 -g
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# Installed layout.  LIBDIR may be multiarch (make install LIBDIR=/usr/lib/x86_64-linux-gnu);
+# the wrapper also looks for the library relative to itself, so a relocated tree works.
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+PKGLIBDIR ?= $(LIBDIR)/writebehind
+MANDIR    ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR    ?= $(PREFIX)/share/doc/writebehind
+STRIP     ?= strip
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BUILD     ?= build
 # SANITIZER=address or SANITIZER=thread builds everything instrumented.
 SANITIZER ?=
@@ -33,10 +43,17 @@ $(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
 $(LIB): $(LIB_OBJ)
 	$(CC) $(LIB_CFLAGS) -shared -Wl,-z,defs -o $@ $^ $(LIB_LDLIBS)
 
-# The wrapper shares the size parser with the library, nothing else.
-$(CLI): src/cli/writebehind.c src/parse.c | $(BUILD)
-	$(CC) -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) -D_GNU_SOURCE -DWB_VERSION='"$(VERSION)"' \
-	    -o $@ src/cli/writebehind.c
+# The wrapper (src/cli/) links the library's parser object, nothing else of it.
+CLI_SRC   := $(wildcard src/cli/*.c)
+CLI_OBJ   := $(patsubst src/cli/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRC)) $(BUILD)/obj/parse.o
+CLI_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) $(CFLAGS) -DWB_VERSION='"$(VERSION)"' \
+              -DWB_PKGLIBDIR='"$(PKGLIBDIR)"' -DWB_MULTIARCH='"$(MULTIARCH)"'
+
+$(BUILD)/obj/cli/%.o: src/cli/%.c src/cli/cli.h src/parse.h | $(BUILD)/obj/cli
+	$(CC) $(CLI_CFLAGS) -c $< -o $@
+
+$(CLI): $(CLI_OBJ)
+	$(CC) $(CLI_CFLAGS) -o $@ $^
 
 $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 	$(CC) -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) -pthread -o $@ $< -pthread
@@ -44,7 +61,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) -std=gnu11 $(WARN) -O2 -g -pthread -o $@ $< -pthread
 
-$(BUILD) $(BUILD)/obj $(BUILD)/helpers $(BUILD)/bench:
+$(BUILD) $(BUILD)/obj $(BUILD)/obj/cli $(BUILD)/helpers $(BUILD)/bench:
 	mkdir -p $@
 
 demo: all
