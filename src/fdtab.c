@@ -303,7 +303,7 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
         return "not a regular file";
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
-        return "not selected by --path/--fd (WRITEBEHIND_PATHS/WRITEBEHIND_FDS)";
+        return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS (--path/--fd)";
     return NULL;
 }
 

@@ -401,7 +401,7 @@ static const char *why_not_buffered(const struct stat *st, int flags, const stru
         return "a socket";
     if (S_ISFIFO(st->st_mode) && !S.o->pipes) {
         *pipe_without_option = true;
-        return "a pipe (--pipes buffers pipes)";
+        return "a pipe; --pipes would buffer it";
     }
     if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
         return "not a regular file";
@@ -505,7 +505,8 @@ static void on_write(struct proc *p, pid_t tid, int fd, uint64_t n)
         return;
     double now = process_clock(p);
     struct target *t = e->t;
-    const char *why = p->unreachable ? p->unreachable : e->why_not;
+    const char *why = p->unreachable ? "written by a program writebehind cannot reach (below)"
+                                     : e->why_not;
     t->writes++;
     t->bytes += n;
     t->small += n < S.o->bufsize;
@@ -833,7 +834,8 @@ static void print_verdict(FILE *out)
                 (unsigned long long)saved, share);
 
     for (struct unreachable_prog *u = S.unreachable; u; u = u->next)
-        fprintf(out, "writebehind: cannot reach: %s %s (%llu %s, %llu %s)\n", u->exe, u->why,
+        fprintf(out, "writebehind: %s: %s %s (%llu %s, %llu %s)\n",
+                strstr(u->why, "--only") ? "left alone" : "cannot reach", u->exe, u->why,
                 (unsigned long long)u->processes, plural(u->processes, "process", "processes"),
                 (unsigned long long)u->writes, plural(u->writes, "write", "writes"));
 
