@@ -295,7 +295,8 @@ static void reset_table(void)
 {
     for (size_t i = 0; i < table_cap; i++)
         free(table[i].path);
-    memset(table, 0, table_cap * sizeof *table);
+    if (table)
+        memset(table, 0, table_cap * sizeof *table);
     table_used = 0;
     memset(&other_files, 0, sizeof other_files);
 }

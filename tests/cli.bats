@@ -202,7 +202,7 @@ has_line() {
         [[ -z $stderr ]]
     done
     # the last word wins, so an exported variable can be overridden
-    run --separate-stderr env WRITEBEHIND_DEBUG=1 "$WB" --debug=no env
+    run --separate-stderr env WRITEBEHIND_DEBUG=1 LD_PRELOAD="$SAN_RUNTIME" "$WB" --debug=no env
     has_line "WRITEBEHIND_DEBUG=0"
 }
 

@@ -27,9 +27,11 @@ summaries() {
 
 @test "--stats: a summary even from coreutils, which close their stderr at exit" {
     seq 1 20000 >in
-    local cmd
-    for cmd in "seq 1 20000" "cat in" "sort -n in" "tr 1 2 <in" "grep 9 in" \
-        "dd if=in bs=16 status=none" "xargs -n 500 /bin/echo <in" "/bin/echo hello"; do
+    local cmd cmds=("seq 1 20000" "cat in" "sort -n in" "tr 1 2 <in" "grep 9 in"
+        "xargs -n 500 /bin/echo <in" "/bin/echo hello")
+    # (AddressSanitizer refuses dd's aligned_alloc(4096, 16))
+    [[ -n $SAN_RUNTIME ]] || cmds+=("dd if=in bs=16 status=none")
+    for cmd in "${cmds[@]}"; do
         bash -c "$cmd" >plain.out
         cli --stats bash -c "exec $cmd" >out 2>err
         echo "== $cmd"
@@ -170,7 +172,7 @@ ended() {
 
 @test "--stats: the exit status is the command's" {
     for code in 0 1 42 127; do
-        [[ $(ended "$WB" --stats sh -c "exit $code" 2>/dev/null) == "exit $code" ]]
+        [[ $(ended env LD_PRELOAD="$SAN_RUNTIME" "$WB" --stats sh -c "exit $code" 2>/dev/null) == "exit $code" ]]
     done
 }
 

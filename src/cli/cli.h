@@ -42,8 +42,8 @@ struct cli_options {
 /* main.c */
 _Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *cli_alloc(size_t n);   /* zeroed; exits 125 when memory runs out */
-char *cli_strdup(const char *s);
+void *cli_alloc(size_t n) __attribute__((returns_nonnull, malloc));   /* zeroed; exits 125 if none */
+char *cli_strdup(const char *s) __attribute__((returns_nonnull, malloc));
 const char *plural(uint64_t n, const char *one, const char *many);
 
 /* library.c */

@@ -126,12 +126,9 @@ void preload_library(const char *lib, bool debug)
         free(copy);
         return;
     }
-    size_t old = preload ? strlen(preload) : 0;
-    char *value = cli_alloc(old + strlen(lib) + 2);
-    if (old)
-        sprintf(value, "%s:%s", preload, lib);
-    else
-        strcpy(value, lib);
+    size_t old = preload ? strlen(preload) : 0, size = old + strlen(lib) + 2;
+    char *value = cli_alloc(size);
+    snprintf(value, size, "%s%s%s", old ? preload : "", old ? ":" : "", lib);
     if (setenv("LD_PRELOAD", value, 1) != 0)
         cli_die("cannot set LD_PRELOAD: %s", strerror(errno));
     free(value);

@@ -219,8 +219,9 @@ static char *absolute_path(const char *path)
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd))
         cli_die("cannot find the current directory for '%s': %s", path, strerror(errno));
-    char *abs = cli_alloc(strlen(cwd) + strlen(path) + 2);
-    sprintf(abs, "%s/%s", cwd, path);
+    size_t size = strlen(cwd) + strlen(path) + 2;
+    char *abs = cli_alloc(size);
+    snprintf(abs, size, "%s/%s", cwd, path);
     return abs;
 }
 

@@ -43,11 +43,12 @@ char *report_begin(void)
     const char *tmp = getenv("TMPDIR");
     if (!tmp || tmp[0] != '/')
         tmp = "/tmp";
-    char *path = cli_alloc(strlen(tmp) + 32);
-    sprintf(path, "%s/writebehind-stats.XXXXXX", tmp);
+    size_t size = strlen(tmp) + 32;
+    char *path = cli_alloc(size);
+    snprintf(path, size, "%s/writebehind-stats.XXXXXX", tmp);
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0 && strcmp(tmp, "/tmp")) {
-        strcpy(path, "/tmp/writebehind-stats.XXXXXX");
+        snprintf(path, size, "/tmp/writebehind-stats.XXXXXX");
         fd = mkostemp(path, O_CLOEXEC);
     }
     if (fd < 0)
@@ -163,6 +164,8 @@ static int by_pid(const void *a, const void *b)
 
 static size_t distinct(pid_t *list, size_t n)
 {
+    if (!n)
+        return 0;
     qsort(list, n, sizeof *list, by_pid);
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
