@@ -889,6 +889,7 @@ int check_command(const struct cli_options *o)
     if (filter_state == MAP_FAILED || pipe2(go, O_CLOEXEC) || pipe2(failed, O_CLOEXEC))
         cli_die("cannot prepare the trace: %s", strerror(errno));
     *filter_state = 0;
+    signals_hold();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
@@ -896,6 +897,7 @@ int check_command(const struct cli_options *o)
     if (pid == 0) {
         close(go[1]);
         close(failed[0]);
+        signals_restore_in_child();
         __atomic_store_n(filter_state, install_filter() ? 1 : 2, __ATOMIC_RELEASE);
         char c;
         while (read(go[0], &c, 1) < 0 && errno == EINTR)
@@ -926,16 +928,20 @@ int check_command(const struct cli_options *o)
         ptrace(PTRACE_INTERRUPT, pid, 0, 0);   /* then resumed into syscall tracing */
     proc_get(pid, NULL);
     close(go[1]);
-    forward_signals_to(pid);
 
+    /* Every stop and exit of a tracee raises SIGCHLD: drain them all, then
+       wait for the next one (or a signal to pass on). */
     int main_status = 0;
     for (;;) {
         int status;
-        pid_t tid = waitpid(-1, &status, __WALL);
-        if (tid < 0) {
-            if (errno == EINTR)
-                continue;
+        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (tid < 0 && errno == EINTR)
+            continue;
+        if (tid < 0)
             break;   /* ECHILD: the whole tree has ended */
+        if (tid == 0) {
+            wait_for_event(pid);
+            continue;
         }
         if (WIFSTOPPED(status)) {
             on_stop(tid, status);
@@ -945,7 +951,6 @@ int check_command(const struct cli_options *o)
             main_status = status;
         on_gone(tid);
     }
-    forward_signals_stop();
     while (S.n_procs)
         proc_forget(S.procs[0]->tgid);
 

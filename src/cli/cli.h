@@ -75,9 +75,14 @@ enum reach binary_reach(const char *path, const char **why_out);
    -1 with *exec_err set when the command could not be started (the child
    said why on stderr). */
 int run_command(char **argv, int *exec_err);
-/* Signals sent to the wrapper by another process reach this child. */
-void forward_signals_to(pid_t pid);
-void forward_signals_stop(void);
+/* Before forking: SIGCHLD and the signals to pass on are blocked, to be
+   taken by wait_for_event; the child restores what the wrapper started
+   with before it execs. */
+void signals_hold(void);
+void signals_restore_in_child(void);
+/* Waits until a child may have changed state (SIGCHLD), passing on to
+   child the signals other processes send the wrapper meanwhile. */
+void wait_for_event(pid_t child);
 /* Ends the wrapper with the child's status: its exit code, or death by the
    same signal (the shell then sees the same $?). */
 _Noreturn void exit_like(int status);

@@ -5,17 +5,22 @@
  * Used when the wrapper has something to do after the command ends (the
  * --stats summary, the --check verdict); otherwise the wrapper simply
  * execs.  What a plain run would give is kept:
- *  - the child starts with the dispositions and signal mask the wrapper
- *    started with (handlers are installed only over defaults, and an exec
- *    resets them; ignored signals stay ignored, as nohup set them);
+ *  - the child starts with the signal mask and dispositions the wrapper
+ *    started with (ignored signals stay ignored, as nohup set them);
  *  - terminal signals (Ctrl-C, Ctrl-\, a hangup) reach the whole foreground
  *    process group by themselves: the kernel sends them to the child too,
  *    so the wrapper does not send them a second time.  A signal another
- *    process sends (kill, a job scheduler's SIGTERM) is passed on.  Stop signals keep their default: ^Z stops
- *    both, and the shell's fg continues both;
+ *    process sends (kill, a job scheduler's SIGTERM) is passed on.  Stop
+ *    signals keep their default: ^Z stops both, and the shell's fg
+ *    continues both;
  *  - the exit status is the child's, or the wrapper dies by the child's
  *    signal, so $? (and a shell loop's reaction to SIGINT) is the same.
  *    Only the core file is not repeated: the child's is the one that counts.
+ *
+ * The wrapper takes its signals synchronously: they are blocked, and one
+ * loop waits for them with sigwaitinfo (SIGCHLD included, for the child's
+ * changes of state).  No handler runs at an awkward moment, and a signal
+ * that comes while the wrapper is busy is not lost.
  */
 #include "cli.h"
 
@@ -31,51 +36,59 @@
 
 static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                                  SIGALRM, SIGWINCH, SIGCONT };
-#define N_FORWARDED (sizeof forwarded / sizeof *forwarded)
-static volatile sig_atomic_t child;
-static struct sigaction original[N_FORWARDED];
-static bool installed[N_FORWARDED];
 
-static void forward(int sig, siginfo_t *si, void *uc)
+static sigset_t original_mask, waited;
+static struct sigaction original_chld;
+static bool holding;
+
+void signals_hold(void)
 {
-    (void)uc;
-    /* SI_KERNEL: the terminal sent it to the whole process group, the
-       child has it already.  One the child (or we) sent goes nowhere.  A
-       kill of the whole process group by another process reaches the
-       child twice, which beats not reaching it: a script that kills a
-       background wrapper shares its process group. */
-    if (si && (si->si_code > 0 || si->si_pid == child || si->si_pid == getpid()))
+    if (holding)
         return;
-    int saved = errno;
-    if (child > 0)
-        kill(child, sig);
-    errno = saved;
-}
-
-void forward_signals_to(pid_t pid)
-{
-    child = pid;
-    for (size_t i = 0; i < N_FORWARDED; i++) {
+    sigemptyset(&waited);
+    sigaddset(&waited, SIGCHLD);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) {
         struct sigaction sa;
-        if (installed[i] || sigaction(forwarded[i], NULL, &original[i]) != 0 ||
-            original[i].sa_handler == SIG_IGN)
-            continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = forward;
-        sa.sa_flags = SA_SIGINFO | SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        installed[i] = sigaction(forwarded[i], &sa, NULL) == 0;
+        /* An ignored signal stays ignored: the child inherits that. */
+        if (sigaction(forwarded[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+            sigaddset(&waited, forwarded[i]);
     }
+    /* With SIGCHLD ignored, children are reaped by the kernel and their
+       status is lost; the child gets the original disposition back. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &dfl, &original_chld);
+    sigprocmask(SIG_BLOCK, &waited, &original_mask);
+    holding = true;
 }
 
-void forward_signals_stop(void)
+void signals_restore_in_child(void)
 {
-    for (size_t i = 0; i < N_FORWARDED; i++)
-        if (installed[i]) {
-            sigaction(forwarded[i], &original[i], NULL);
-            installed[i] = false;
+    sigaction(SIGCHLD, &original_chld, NULL);
+    sigprocmask(SIG_SETMASK, &original_mask, NULL);
+}
+
+void wait_for_event(pid_t child)
+{
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&waited, &si);
+        if (sig < 0) {
+            if (errno == EINTR)
+                continue;
+            cli_die("cannot wait for signals: %s", strerror(errno));
         }
-    child = 0;
+        if (sig == SIGCHLD)
+            return;
+        /* si_code > 0 (SI_KERNEL): the terminal sent it to the whole
+           process group, the child has it already.  One the child (or we)
+           sent goes nowhere.  A kill of the whole process group by another
+           process reaches the child twice, which beats not reaching it: a
+           script that kills a background wrapper shares its group. */
+        if (si.si_code <= 0 && si.si_pid != child && si.si_pid != getpid())
+            kill(child, sig);
+    }
 }
 
 int exec_failure_status(int err)
@@ -91,16 +104,14 @@ int run_command(char **argv, int *exec_err)
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0)
         cli_die("cannot create a pipe: %s", strerror(errno));
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);   /* no handler runs before child is known */
+    signals_hold();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
         cli_die("cannot start the command: %s", strerror(errno));
     if (pid == 0) {
         close(report[0]);
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        signals_restore_in_child();
         execvp(argv[0], argv);
         int err = errno;
         if (write(report[1], &err, sizeof err) < 0)
@@ -108,8 +119,6 @@ int run_command(char **argv, int *exec_err)
         _exit(exec_failure_status(err));
     }
     close(report[1]);
-    forward_signals_to(pid);
-    sigprocmask(SIG_SETMASK, &old, NULL);
 
     int err = 0;
     ssize_t n;
@@ -119,10 +128,15 @@ int run_command(char **argv, int *exec_err)
     close(report[0]);
 
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
             cli_die("cannot wait for the command: %s", strerror(errno));
-    forward_signals_stop();
+        if (r == 0)
+            wait_for_event(pid);
+    }
     if (n == (ssize_t)sizeof err) {
         *exec_err = err;
         return -1;
