@@ -303,7 +303,12 @@ static void reset_table(void)
 
 static void write_records(bool with_process)
 {
-    static struct out o;   /* reached once at exit, or before an exec: not reentered */
+    table_lock_take();
+    bool empty = !table_used && !other_files.writes && !other_files.lost;
+    table_lock_drop();
+    if (empty && !with_process)
+        return;   /* an exec with nothing to say (a fork child, a shell): no syscall */
+    struct out o;
     o.fd = open_target(wb_cfg.stats, 0);
     if (o.fd < 0)
         return;
