@@ -1,5 +1,5 @@
 /*
- * config.c — WRITEBEHIND_* environment variables: parsed once, clamped,
+ * config.c — layer 3: WRITEBEHIND_* environment variables: parsed once, clamped,
  * and every mistake explained in one line.
  *
  * A bad value never crashes the program and never loses its data: the
@@ -7,14 +7,16 @@
  * (as libstdbuf does for a bad _STDBUF_ value).  No atoi: sizes are parsed
  * with strtoull and the end is checked.
  */
-#include "writebehind.h"
+#include "config.h"
 
 #include "parse.h"
+#include "say.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -52,6 +54,7 @@ static const struct setting {
     { "WRITEBEHIND_LIB", "--lib" },              /* read by the wrapper only */
     { "WRITEBEHIND_REPORT", "--stats" },         /* set by the wrapper: where its
                                                     --stats summary collects records */
+    { "WRITEBEHIND_TEST_FAULTS", "(tests)" },     /* read by the test build only (real.c) */
 };
 #define N_SETTINGS (sizeof settings / sizeof *settings)
 
@@ -235,6 +238,7 @@ bool wb_config_load(void)
     ok = load_flag("WRITEBEHIND_DISABLE", &disabled) && ok;
     ok = load_flag("WRITEBEHIND_PIPES", &wb_cfg.pipes) && ok;
     ok = load_flag("WRITEBEHIND_DEBUG", &wb_cfg.debug) && ok;
+    wb_say_debug = wb_cfg.debug;
     ok = load_size("WRITEBEHIND_BUFSIZE", &wb_cfg.bufsize, WB_LIMIT_BUFSIZE,
                    "is out of range (" WB_LIMIT_BUFSIZE_TEXT ")") && ok;
     ok = load_size("WRITEBEHIND_MAX_MEMORY", &wb_cfg.max_memory, WB_LIMIT_MEMORY,
@@ -265,7 +269,7 @@ bool wb_config_load(void)
         /* Not chosen: pure pass-through, silent, and no report (its
            children read the same variables and decide for themselves). */
         wb_cfg.stats = NULL;
-        wb_cfg.debug = false;
+        wb_cfg.debug = wb_say_debug = false;
         return false;
     }
     if (!ok)

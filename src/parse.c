@@ -1,5 +1,5 @@
 /*
- * parse.c — numbers, sizes, yes/no words and program names, from the
+ * parse.c — layer 0: numbers, sizes, yes/no words and program names, from the
  * environment or the command line.  Linked into the library and the
  * wrapper alike (see parse.h), so both accept exactly the same words.
  * strtoull with the end checked: "12abc", "-1" and "" are refused.

@@ -1,5 +1,5 @@
 /*
- * parse.h — the words every setting is written in, and their limits.
+ * parse.h — layer 0: the words every setting is written in, and their limits.
  *
  * One object (parse.c) linked into both the library and the wrapper, so a
  * value the wrapper accepts is a value the library accepts, and both name

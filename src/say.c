@@ -1,0 +1,131 @@
+/*
+ * say.c — layer 2: messages on stderr.
+ *
+ * One line each, prefixed "writebehind: ", formatted on the stack (no
+ * allocation, so a message is safe wherever the library may need one), and
+ * written with the kernel's write in one call.
+ *
+ * The library's voice must never enter a program's data.  A program may
+ * close fd 2 and open a file that takes its number (coreutils close stderr
+ * at exit; daemons reopen it): a line written to "fd 2" would then land in
+ * that file.  So the library speaks only while fd 2 is still the stderr the
+ * process started with: its device and inode, taken once at start-up (one
+ * fstat), are compared before each message, and a process started without
+ * fd 2 never speaks.  A copy of fd 2 kept at a high number would be exact
+ * too, but it would hold the description open: a reader waiting for the
+ * program to close its stderr (a pipe's EOF, `$(cmd 2>&1)`) would wait for
+ * our copy instead, and it costs a descriptor at `ulimit -n 8`.  The
+ * identity check errs only when fd 2 was reopened on the very same file
+ * (the same terminal, /dev/null, the log stderr was sent to), where a line
+ * is where the user sent stderr anyway.
+ */
+#include "say.h"
+
+#include "real.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+bool wb_say_debug;
+void (*_Atomic wb_say_before)(void);
+
+/* fd 2 as the process started with it (see above). */
+enum { ORIGIN_UNTAKEN = 0, ORIGIN_OPEN, ORIGIN_CLOSED };
+static int stderr_origin;
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+
+void wb_stderr_remember(void)
+{
+    struct stat st;
+    int saved = errno;
+    if (REAL(fstat)(2, &st) == 0) {
+        stderr_dev = st.st_dev;
+        stderr_ino = st.st_ino;
+        __atomic_store_n(&stderr_origin, ORIGIN_OPEN, __ATOMIC_RELEASE);
+    } else {
+        __atomic_store_n(&stderr_origin, ORIGIN_CLOSED, __ATOMIC_RELEASE);
+    }
+    errno = saved;
+}
+
+/* Before start-up has taken fd 2's identity (while the configuration is
+   read, before the program's main), fd 2 is the one the process started
+   with: nothing of the program has run yet. */
+bool wb_stderr_is_original(void)
+{
+    int origin = __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE);
+    if (origin != ORIGIN_OPEN)
+        return origin == ORIGIN_UNTAKEN;
+    struct stat st;
+    int saved = errno;
+    bool same = REAL(fstat)(2, &st) == 0 && st.st_dev == stderr_dev && st.st_ino == stderr_ino;
+    errno = saved;
+    return same;
+}
+
+void wb_say_line(const char *line, size_t len)
+{
+    int saved = errno;
+    if (wb_stderr_is_original())
+        wb_write_all(2, line, len, NULL, NULL);
+    errno = saved;
+}
+
+static void say_line(bool land_first, const char *fmt, va_list ap)
+{
+    int saved = errno;
+    if (!wb_stderr_is_original()) {
+        errno = saved;
+        return;
+    }
+    char line[1024];
+    size_t len = (size_t)snprintf(line, sizeof line, "writebehind: ");
+    int n = vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
+    if (n < 0)
+        n = 0;
+    len += (size_t)n;
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    void (*before)(void) = atomic_load_explicit(&wb_say_before, memory_order_acquire);
+    if (land_first && before)
+        before();
+    wb_write_all(2, line, len, NULL, NULL);
+    errno = saved;
+}
+
+void wb_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_line(true, fmt, ap);
+    va_end(ap);
+}
+
+void wb_debug(const char *fmt, ...)
+{
+    if (!wb_say_debug)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    say_line(true, fmt, ap);
+    va_end(ap);
+}
+
+void wb_say_unlanded(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_line(false, fmt, ap);
+    va_end(ap);
+}
+
+void wb_say_write_error(const char *path, int fd, int err, size_t lost)
+{
+    wb_say_unlanded("could not write %zu bytes to %s (fd %d): %s; the program is told at its next "
+               "call on that file (free space or fix the error, then rerun)",
+               lost, path ? path : "a file", fd, strerror(err));
+}
