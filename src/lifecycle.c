@@ -112,7 +112,6 @@ void wb_init_slow(void)
     atomic_store(&library_pid, getpid());
     wb_real_resolve_all();
     bool ok = wb_config_load();
-    wb_stderr_remember();   /* from now on the library speaks only to this stderr */
     if (ok && wb_cfg.stats_records)
         atomic_store(&wb_signals_dying_hook, report_when_dying);
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
@@ -124,10 +123,12 @@ void wb_init_slow(void)
 
 __attribute__((constructor)) static void wb_constructor(void)
 {
-    if (wb_ready()) {
+    bool active = wb_ready();
+    if (active) {
         wb_threads_init(wb_shutdown);
         wb_stdio_init();
     }
+    wb_stderr_settle(active);   /* from now on the library speaks only to this stderr */
 }
 
 static void force_slow_path(struct wb_file *f, void *arg)

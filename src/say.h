@@ -26,7 +26,8 @@ void wb_say_unlanded(const char *fmt, ...) WB_HIDDEN __attribute__((format(print
 
 /* fd 2's identity, taken once at start-up: the library speaks only while
    fd 2 is still that stderr, never into a file that took its number. */
-void wb_stderr_remember(void) WB_HIDDEN;
+void wb_stderr_seen(dev_t dev, ino_t ino) WB_HIDDEN;   /* fd 2 fstat'ed during start-up */
+void wb_stderr_settle(bool will_speak) WB_HIDDEN;      /* start-up is over */
 bool wb_stderr_is_original(void) WB_HIDDEN;
 /* A whole line, as is (the statistics), under the same rule. */
 void wb_say_line(const char *line, size_t len) WB_HIDDEN;

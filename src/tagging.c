@@ -268,6 +268,8 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
         errno = saved;
         return WB_FD_PLAIN;   /* not an open fd: nothing to install */
     }
+    if (fd == 2)
+        wb_stderr_seen(st.st_dev, st.st_ino);   /* start-up's look at stderr, for say.c */
     /* (the statistics name files by their absolute path) */
     char *abs = wb_cfg.select_any || wb_cfg.debug || wb_cfg.stats || !path ? proc_path(fd) : NULL;
     const char *why = refusal(fd, fl, &st, path, abs, inherited);
