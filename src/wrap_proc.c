@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "observe.h"
 #include "real.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -116,6 +117,12 @@ WB_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 #define ALL_LANDED(call) wb_observe_all(); return REAL(call)
+/* A new image: this one's statistics are written before it goes. */
+#define IMAGE_ENDS(call)                                                                 \
+    wb_observe_all();                                                                    \
+    if (!wb_in_vfork_child())   /* a vfork child's memory is ours: its exec is not */   \
+        wb_stats_before_exec();                                                          \
+    return REAL(call)
 
 WB_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
@@ -128,13 +135,13 @@ WB_EXPORT FILE *popen(const char *cmd, const char *mode) { ALL_LANDED(popen)(cmd
 WB_EXPORT int daemon(int nochdir, int noclose) { ALL_LANDED(daemon)(nochdir, noclose); }
 
 WB_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{ ALL_LANDED(execve)(path, argv, envp); }
-WB_EXPORT int execv(const char *path, char *const argv[]) { ALL_LANDED(execv)(path, argv); }
-WB_EXPORT int execvp(const char *file, char *const argv[]) { ALL_LANDED(execvp)(file, argv); }
+{ IMAGE_ENDS(execve)(path, argv, envp); }
+WB_EXPORT int execv(const char *path, char *const argv[]) { IMAGE_ENDS(execv)(path, argv); }
+WB_EXPORT int execvp(const char *file, char *const argv[]) { IMAGE_ENDS(execvp)(file, argv); }
 WB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{ ALL_LANDED(execvpe)(file, argv, envp); }
+{ IMAGE_ENDS(execvpe)(file, argv, envp); }
 WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{ ALL_LANDED(fexecve)(fd, argv, envp); }
+{ IMAGE_ENDS(fexecve)(fd, argv, envp); }
 
 /* execl* call glibc's internal execve, so they are rebuilt on execv*. */
 #define COLLECT_ARGS(first, argv, envp_out)                                              \
@@ -155,18 +162,18 @@ WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 WB_EXPORT int execl(const char *path, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    ALL_LANDED(execv)(path, argv);
+    IMAGE_ENDS(execv)(path, argv);
 }
 WB_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    ALL_LANDED(execvp)(file, argv);
+    IMAGE_ENDS(execvp)(file, argv);
 }
 WB_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *const *envp;
     COLLECT_ARGS(arg, argv, envp = va_arg(ap, char *const *));
-    ALL_LANDED(execve)(path, argv, envp);
+    IMAGE_ENDS(execve)(path, argv, envp);
 }
 
 /* A vfork child shares the parent's memory: the library is the parent's. */
