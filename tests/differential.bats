@@ -62,7 +62,9 @@ one_seed() {
     shift 3
     local dt p=$BATS_TEST_TMPDIR/$name.plain w=$BATS_TEST_TMPDIR/$name.wb
     dt=$(helper difftest)
-    local -a cmd=("$dt" run "$seed" "$OPS" "$classes")
+    # meta-after: the metadata is taken the moment the run ends, before
+    # anything (diff -r) reads the files and moves their access times
+    local -a cmd=("$dt" meta-after run "$seed" "$OPS" "$classes")
     if [[ ,$classes, == *,voice,* ]]; then
         # The library's own stderr lines (WRITEBEHIND_DEBUG, the stats) may go
         # to the stderr the process started with, never into a data file:
@@ -85,8 +87,6 @@ one_seed() {
         echo "$name: stderr differs beyond the library's own lines"
         return 1
     fi
-    (cd "$p" && "$dt" meta) >"$p.meta"
-    (cd "$w" && "$dt" meta) >"$w.meta"
     if ! cmp -s "$p.meta" "$w.meta"; then
         echo "$name: metadata differs (plain <, writebehind >; times set by the program show as opN:SECONDS, others as recent):"
         diff "$p.meta" "$w.meta" | grep '^[<>]' | head -10
@@ -123,9 +123,13 @@ seeds_agree() {
 # KNOWN_FAILING_CLASSES must still differ somewhere.
 class_test() {
     local class=$1 classes=base rc=0
+    local -a extra=()
     [[ $class != base ]] && classes=base,$class
-    seeds_agree "$classes" "$CLASS_SEEDS" || rc=$?
-    ((rc == 0)) && { seeds_agree "$classes" "$CLASS_SEEDS" "${TINY[@]}" || rc=$?; }
+    # A signal interrupts the library itself only in a write it makes:
+    # pipes buffered too, and the pipe writes larger than a buffer.
+    [[ $class == longjmp ]] && extra=(WRITEBEHIND_PIPES=1)
+    seeds_agree "$classes" "$CLASS_SEEDS" "${extra[@]}" || rc=$?
+    ((rc == 0)) && { seeds_agree "$classes" "$CLASS_SEEDS" "${TINY[@]}" "${extra[@]}" || rc=$?; }
     if ! known_failing "$class"; then
         return "$rc"
     fi
