@@ -10,21 +10,29 @@
 # 2000 operations per configuration, a long run done by hand:
 #   DIFFTEST_SEEDS=10000 bats tests/differential.bats
 # `make test` runs DIFFTEST_SEEDS (40; 10 under sanitizers) for the combined
-# tests and DIFFTEST_CLASS_SEEDS (10; 3 under sanitizers) for each class.
+# tests and DIFFTEST_CLASS_SEEDS (10; 2 under sanitizers) for each class.
 #
 # KNOWN_FAILING_CLASSES: the classes the library does not pass yet (issue
 # 11).  Their tests assert that the class STILL differs, so a fix shows up as
-# a failure that asks for the class to be removed from the list.
+# a failure that asks for the class to be removed from the list.  To see
+# what a class's difference is, empty the list for one run:
+#   DIFFTEST_KNOWN_FAILING= bats -f 'class voice' tests/differential.bats
 
 load test_helper/common
 load test_helper/semantics
 
 KNOWN_FAILING_CLASSES=(meta proc ipc glibc_internal offsets stdio_pos wide longjmp voice fsize)
+# To see a known class's difference as a failure: DIFFTEST_KNOWN_FAILING= bats ...
+if [[ -v DIFFTEST_KNOWN_FAILING ]]; then
+    read -ra KNOWN_FAILING_CLASSES <<<"$DIFFTEST_KNOWN_FAILING"
+fi
 ALL_CLASSES=(base meta proc ipc glibc_internal offsets stdio_pos wide longjmp voice fsize)
 
-# Sanitizer builds run each process several times slower: fewer seeds there.
+# Sanitizer builds run each process several times slower (a run of every
+# class takes minutes under ASan): fewer seeds, a later watchdog.
 if [[ -n ${SANITIZER:-} ]]; then
-    SEEDS=${DIFFTEST_SEEDS:-10} CLASS_SEEDS=${DIFFTEST_CLASS_SEEDS:-${DIFFTEST_SEEDS:-3}}
+    SEEDS=${DIFFTEST_SEEDS:-10} CLASS_SEEDS=${DIFFTEST_CLASS_SEEDS:-${DIFFTEST_SEEDS:-2}}
+    export DIFFTEST_WATCHDOG_S=${DIFFTEST_WATCHDOG_S:-900}
 else
     SEEDS=${DIFFTEST_SEEDS:-40} CLASS_SEEDS=${DIFFTEST_CLASS_SEEDS:-${DIFFTEST_SEEDS:-10}}
 fi
