@@ -20,17 +20,25 @@ LIB_LDLIBS := -ldl -pthread
 LIB_SRC   := $(wildcard src/*.c)
 LIB_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB       := $(BUILD)/libwritebehind.so
+# The same library with the kernel's answers scriptable (src/real.c), for tests.
+LIB_FAULTS := $(BUILD)/libwritebehind-faults.so
 CLI       := $(BUILD)/writebehind
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all demo test test-asan test-tsan bench install uninstall clean help
-all: $(LIB) $(CLI) $(HELPERS) $(BENCHES)
+all: $(LIB) $(LIB_FAULTS) $(CLI) $(HELPERS) $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
+	$(CC) $(LIB_CFLAGS) -shared -Wl,-z,defs -o $@ $^ $(LIB_LDLIBS)
+
+$(BUILD)/obj/real-faults.o: src/real.c src/*.h | $(BUILD)/obj
+	$(CC) $(LIB_CFLAGS) -DWB_FAULT_INJECTION -c $< -o $@
+
+$(LIB_FAULTS): $(filter-out $(BUILD)/obj/real.o,$(LIB_OBJ)) $(BUILD)/obj/real-faults.o
 	$(CC) $(LIB_CFLAGS) -shared -Wl,-z,defs -o $@ $^ $(LIB_LDLIBS)
 
 # The wrapper shares the size parser with the library, nothing else.

@@ -1,5 +1,5 @@
 /*
- * buffer.c — the coalescing buffers: one size, one pool, one cap.
+ * buffer.c — layer 4: the coalescing buffers: one size, one pool, one cap.
  *
  * Every buffer is wb_cfg.bufsize bytes.  The sum of all buffers in use or
  * kept spare never exceeds WRITEBEHIND_MAX_MEMORY: when the cap is reached
@@ -8,7 +8,7 @@
  * reuse because a fresh 64 KiB malloc is an mmap plus page faults.
  * Called only on slow paths (a fill becoming full or first used).
  */
-#include "writebehind.h"
+#include "buffer.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -65,4 +65,10 @@ void wb_buf_put(char *buf)
    mutex is what ThreadSanitizer calls a double lock). */
 void wb_buf_prefork(void) { pthread_mutex_lock(&pool_lock); }
 void wb_buf_postfork_parent(void) { pthread_mutex_unlock(&pool_lock); }
-void wb_buf_after_fork_child(void) { pthread_mutex_unlock(&pool_lock); }
+void wb_buf_after_fork_child(bool held)
+{
+    if (held)
+        pthread_mutex_unlock(&pool_lock);
+    else   /* forked from a signal handler: the lock was not taken, maybe held */
+        pthread_mutex_init(&pool_lock, NULL);
+}

@@ -1,5 +1,5 @@
 /*
- * config.c — WRITEBEHIND_* environment variables: parsed once, clamped,
+ * config.c — layer 3: WRITEBEHIND_* environment variables: parsed once, clamped,
  * and every mistake explained in one line.
  *
  * A bad value never crashes the program and never loses its data: the
@@ -7,7 +7,10 @@
  * (as libstdbuf does for a bad _STDBUF_ value).  No atoi: sizes are parsed
  * with strtoull and the end is checked.
  */
-#include "writebehind.h"
+#include "config.h"
+
+#include "parse.h"
+#include "say.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +41,7 @@ static const char *const known_vars[] = {
     "WRITEBEHIND_DISABLE", "WRITEBEHIND_PATHS", "WRITEBEHIND_FDS",
     "WRITEBEHIND_PIPES",   "WRITEBEHIND_BUFSIZE", "WRITEBEHIND_MAX_MEMORY",
     "WRITEBEHIND_FLUSH_MS", "WRITEBEHIND_STATS", "WRITEBEHIND_DEBUG",
+    "WRITEBEHIND_TEST_FAULTS",   /* read by the test build only (real.c) */
     NULL,
 };
 
@@ -165,6 +169,7 @@ bool wb_config_load(void)
     ok = load_flag("WRITEBEHIND_DISABLE", &disabled) && ok;
     ok = load_flag("WRITEBEHIND_PIPES", &wb_cfg.pipes) && ok;
     ok = load_flag("WRITEBEHIND_DEBUG", &wb_cfg.debug) && ok;
+    wb_say_debug = wb_cfg.debug;
     ok = load_size("WRITEBEHIND_BUFSIZE", &wb_cfg.bufsize, WB_BUFSIZE_MIN, WB_BUFSIZE_MAX,
                    "is out of range (1 to 1G)") && ok;
     ok = load_size("WRITEBEHIND_MAX_MEMORY", &wb_cfg.max_memory, 1, WB_MEMORY_MAX,

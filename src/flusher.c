@@ -1,5 +1,5 @@
 /*
- * flusher.c — the background thread that writes full buffers and old ones.
+ * flusher.c — layer 5: the background thread that writes full buffers and old ones.
  *
  * Like redis's bio.c: jobs (files with a queued flight) are handed over on
  * a queue under one mutex, and the slow write happens outside it.  The same
@@ -11,7 +11,7 @@
  * second thread makes glibc's stdio take locks (putc measured 6.5x slower).
  * Once started it stays, asleep when nothing is buffered, until exit
  * (wb_flusher_stop; a process whose main thread called pthread_exit is
- * ended by the thread count in wrap_thread.c): a thread that comes and goes
+ * ended by the thread count in threads.c): a thread that comes and goes
  * would sooner or later be half torn down at a fork, holding allocator
  * locks the child then waits for forever (AddressSanitizer's are not reset
  * in a fork child; glibc's malloc locks are).  All signals are blocked in it: the
@@ -19,10 +19,14 @@
  * (wb_raise_for_error), not to us.
  *
  * Lock order: a file lock may be held when taking queue_lock (writers
- * enqueue while holding theirs); the flusher never takes a file lock while
- * holding queue_lock.
+ * enqueue while holding theirs; the first enqueue also starts the thread
+ * and waits, under both locks, until it runs — once per process); the
+ * flusher never takes a file lock while holding queue_lock.
  */
-#include "writebehind.h"
+#include "flusher.h"
+
+#include "say.h"
+#include "state.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,24 +38,15 @@ static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;   /* work or stop */
 static pthread_cond_t gone_cond = PTHREAD_COND_INITIALIZER;    /* the thread left */
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;   /* the thread is in */
-static struct wb_file *queue_head, *queue_tail;
-static struct wb_file *dirty_head;
+static struct wb_job *queue_head, *queue_tail;
+static struct wb_job *dirty_head;
 static bool running, stopping, broken;
 /* fork waits until a thread being born is fully started: until then it may
    hold the allocator's locks (see above). */
 static bool started;
 static pthread_t flusher_thread;
 
-uint64_t wb_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void *flusher_main(void *arg);
-int wb_real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                           void *arg) WB_HIDDEN;
 
 /* queue_lock held: the thread that is starting has started. */
 static void wait_started(void)
@@ -77,24 +72,19 @@ static void ensure_running(void)
     /* The default stack size: glibc carves the program's static TLS out of
        every thread's stack, so a small fixed size fails (EINVAL) in programs
        with large thread-local data.  Untouched stack pages cost nothing. */
-    int err = wb_real_pthread_create(&flusher_thread, &attr, flusher_main, NULL);
+    int err = wb_start_own_thread(&flusher_thread, &attr, flusher_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         broken = true;
-        /* Every file drains and writes through from now on (their next
-           slow path sees the state; exit lands the rest).  The message is
-           written directly: a file lock may be held here, possibly the one
-           of a tagged stderr, which wb_say would try to drain. */
-        int expected = WB_ACTIVE;
-        atomic_compare_exchange_strong(&wb_state, &expected, WB_PASSTHROUGH);
-        char line[256];
-        int n = snprintf(line, sizeof line,
-                         "writebehind: cannot start the background writer thread (%s); writing "
-                         "unbuffered from now on (check the process and memory limits: "
-                         "ulimit -u, ulimit -v)\n", strerror(err));
-        if (n > 0)
-            wb_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, NULL);
+        /* Every file lands and writes through from now on (their next
+           slow path sees the state; exit lands the rest).  Said without
+           landing stderr: a file lock may be held here, possibly the one
+           of a tagged stderr. */
+        wb_state_give_up();
+        wb_say_unlanded("cannot start the background writer thread (%s); writing unbuffered "
+                        "from now on (check the process and memory limits: ulimit -u, "
+                        "ulimit -v)", strerror(err));
         return;
     }
     running = true;
@@ -102,7 +92,7 @@ static void ensure_running(void)
     wait_started();
 }
 
-void wb_flusher_enqueue(struct wb_file *f)
+void wb_flusher_enqueue(struct wb_job *f)
 {
     pthread_mutex_lock(&queue_lock);
     if (!f->queued) {
@@ -119,7 +109,7 @@ void wb_flusher_enqueue(struct wb_file *f)
     pthread_mutex_unlock(&queue_lock);
 }
 
-void wb_flusher_dirty(struct wb_file *f)
+void wb_flusher_dirty(struct wb_job *f)
 {
     pthread_mutex_lock(&queue_lock);
     if (!f->dirty_listed) {
@@ -134,28 +124,20 @@ void wb_flusher_dirty(struct wb_file *f)
     pthread_mutex_unlock(&queue_lock);
 }
 
-static void write_queued(struct wb_file *f)
-{
-    wb_lock(f);
-    if (f->flight_state == WB_FLIGHT_QUEUED)
-        wb_file_write_flight_locked(f);
-    wb_unlock(f);
-}
-
 /* queue_lock held: takes the files whose fill is old enough off the dirty
    list into *due; returns the earliest deadline of the others (0: none).
    They stay dirty_listed until the flusher takes each one off *due, so a
    writer cannot put one back on the dirty list meanwhile: that would
    rewrite its next_dirty and cut the rest of the due list off (those files
    would then wait for their next observation instead of the timer). */
-static uint64_t collect_due(uint64_t now, struct wb_file **due)
+static uint64_t collect_due(uint64_t now, struct wb_job **due)
 {
     uint64_t next = 0;
-    struct wb_file **link = &dirty_head;
+    struct wb_job **link = &dirty_head;
     while (*link) {
-        struct wb_file *f = *link;
+        struct wb_job *f = *link;
         uint64_t deadline =
-            atomic_load_explicit(&f->fill_since_ms, memory_order_relaxed) + wb_cfg.flush_ms;
+            atomic_load_explicit(&f->since_ms, memory_order_relaxed) + wb_cfg.flush_ms;
         if (deadline <= now) {
             *link = f->next_dirty;
             f->next_dirty = *due;
@@ -177,28 +159,28 @@ static void *flusher_main(void *arg)
     pthread_cond_broadcast(&start_cond);
     while (!stopping) {
         if (queue_head) {
-            struct wb_file *f = queue_head;
+            struct wb_job *f = queue_head;
             queue_head = f->next_queue;
             if (!queue_head)
                 queue_tail = NULL;
             f->queued = false;
             pthread_mutex_unlock(&queue_lock);
-            write_queued(f);
+            f->ops->write_queued(f);
             pthread_mutex_lock(&queue_lock);
             continue;
         }
         uint64_t now = wb_now_ms();
-        struct wb_file *due = NULL;
+        struct wb_job *due = NULL;
         uint64_t next = collect_due(now, &due);
         if (due) {
             pthread_mutex_unlock(&queue_lock);
             while (due) {
                 pthread_mutex_lock(&queue_lock);
-                struct wb_file *f = due;
+                struct wb_job *f = due;
                 due = f->next_dirty;
                 f->dirty_listed = false;
                 pthread_mutex_unlock(&queue_lock);
-                wb_file_flush_if_aged(f, now);
+                f->ops->flush_if_aged(f, now);
             }
             pthread_mutex_lock(&queue_lock);
             continue;
@@ -241,11 +223,15 @@ void wb_flusher_prefork(void)
 }
 void wb_flusher_postfork_parent(void) { pthread_mutex_unlock(&queue_lock); }
 
-void wb_flusher_after_fork_child(void)
+void wb_flusher_after_fork_child(bool held)
 {
     /* The thread does not exist here; the next buffer starts a new one.
-       queue_lock was taken by this very thread in the prepare handler. */
-    pthread_mutex_unlock(&queue_lock);
+       queue_lock was taken by this very thread in the prepare handler
+       (unless the fork came from a signal handler, which never waits). */
+    if (held)
+        pthread_mutex_unlock(&queue_lock);
+    else
+        pthread_mutex_init(&queue_lock, NULL);
     pthread_cond_init(&queue_cond, NULL);
     pthread_cond_init(&gone_cond, NULL);
     pthread_cond_init(&start_cond, NULL);

@@ -1,6 +1,5 @@
 /*
- * lifecycle.c — start, fork and exit: the moments the whole library changes
- * state.
+ * lifecycle.c — layer 12: start, fork and exit.
  *
  * Start: wrappers run before our constructor (other libraries' constructors
  * write), so initialisation happens on first use, once, in whichever thread
@@ -18,28 +17,48 @@
  * returned before the fork (other threads keep writing meanwhile), and its
  * copy of the buffers is empty: the parent's bytes are written once.
  */
-#include "writebehind.h"
+#include "lifecycle.h"
+
+#include "buffer.h"
+#include "config.h"
+#include "flusher.h"
+#include "land.h"
+#include "real.h"
+#include "reenter.h"
+#include "signals.h"
+#include "stats.h"
+#include "streams.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
-_Atomic int wb_state;
-void wb_signals_install(void) WB_HIDDEN;
-void wb_stdio_init(void) WB_HIDDEN;
-void wb_threads_init(void) WB_HIDDEN;
-void wb_threads_after_fork_child(void) WB_HIDDEN;
-void wb_signals_after_fork_child(void) WB_HIDDEN;
-void wb_fork_prepare(void) WB_HIDDEN;
-void wb_fork_parent(void) WB_HIDDEN;
-void wb_fork_child(void) WB_HIDDEN;
 static __thread bool initializing_here __attribute__((tls_model("initial-exec")));
+static _Atomic pid_t library_pid;   /* the process whose library this memory is */
+
+bool wb_in_vfork_child(void)
+{
+    pid_t mine = atomic_load(&library_pid);
+    return mine && getpid() != mine;
+}
+
+/* fork from a signal handler that interrupted the library: the locks the
+   interrupted code holds are never released while we wait, so none is
+   taken; what can land lands, and the child starts its locks afresh. */
+static __thread bool forking_in_handler __attribute__((tls_model("initial-exec")));
 
 void wb_fork_prepare(void)
 {
-    if (atomic_load(&wb_state) == WB_UNINIT)
+    if (wb_state_now() == WB_UNINIT)
         return;
-    wb_drain_all();   /* most of it, without holding anything */
+    forking_in_handler = wb_reentered();
+    if (forking_in_handler) {
+        wb_land_nowait(NULL);
+        return;
+    }
+    wb_land_all();   /* most of it, without holding anything */
     wb_files_lock_for_fork();
     pthread_mutex_lock(&wb_registry_lock);
     wb_flusher_prefork();
@@ -48,7 +67,7 @@ void wb_fork_prepare(void)
 
 void wb_fork_parent(void)
 {
-    if (atomic_load(&wb_state) == WB_UNINIT)
+    if (wb_state_now() == WB_UNINIT || forking_in_handler)
         return;
     wb_buf_postfork_parent();
     wb_flusher_postfork_parent();
@@ -58,14 +77,15 @@ void wb_fork_parent(void)
 
 void wb_fork_child(void)
 {
-    if (atomic_load(&wb_state) == WB_UNINIT)
+    if (wb_state_now() == WB_UNINIT)
         return;
-    wb_buf_after_fork_child();
-    wb_flusher_after_fork_child();
+    bool held = !forking_in_handler;
+    wb_buf_after_fork_child(held);
+    wb_flusher_after_fork_child(held);
     wb_signals_after_fork_child();
-    wb_reenter_after_fork_child();
     wb_threads_after_fork_child();
-    wb_fdtab_after_fork_child();
+    wb_files_after_fork_child(held);
+    atomic_store(&library_pid, getpid());
 }
 
 void wb_init_slow(void)
@@ -74,11 +94,12 @@ void wb_init_slow(void)
         return;   /* re-entered from dlsym or a message: pass through */
     int expected = WB_UNINIT;
     if (!atomic_compare_exchange_strong(&wb_state, &expected, WB_INITIALIZING)) {
-        while (atomic_load(&wb_state) == WB_INITIALIZING)
+        while (wb_state_now() == WB_INITIALIZING)
             sched_yield();
         return;
     }
     initializing_here = true;
+    atomic_store(&library_pid, getpid());
     wb_real_resolve_all();
     bool ok = wb_config_load();
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
@@ -90,8 +111,8 @@ void wb_init_slow(void)
 
 __attribute__((constructor)) static void wb_constructor(void)
 {
-    if (wb_active()) {
-        wb_threads_init();
+    if (wb_ready()) {
+        wb_threads_init(wb_shutdown);
         wb_stdio_init();
     }
 }
@@ -126,13 +147,12 @@ void wb_shutdown(void)
     if (wb_reentered()) {
         /* _exit from a signal handler that interrupted us inside: what can
            be landed without waiting, then what the handler wrote. */
-        void wb_replay_deferred_direct(void) WB_HIDDEN;
         wb_land_nowait(NULL);
         wb_replay_deferred_direct();
         return;
     }
     wb_files_foreach(force_slow_path, NULL);
-    wb_drain_all();
+    wb_land_all();
     wb_flusher_stop();
     wb_stats_report();
     /* A broken pipe or the file size limit met by a write the program never

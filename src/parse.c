@@ -1,15 +1,13 @@
 /*
- * parse.c — numbers and sizes from the environment or the command line.
+ * parse.c — layer 0: numbers and sizes from the environment or the command line.
  * Shared by the library and the wrapper, so both accept the same words.
  * strtoull with the end checked: "12abc", "-1" and "" are refused.
  */
+#include "parse.h"
+
 #include <ctype.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
-
-bool wb_parse_uint(const char *s, unsigned long long *out);
-bool wb_parse_size(const char *s, unsigned long long *out);
 
 bool wb_parse_uint(const char *s, unsigned long long *out)
 {

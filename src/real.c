@@ -1,11 +1,16 @@
 /*
- * real.c — resolves the real libc functions, and nothing else.
+ * real.c — layer 0: resolves the real libc functions, and nothing else.
  *
  * dlsym(RTLD_NEXT) finds the next definition after ours (glibc's).  It may
  * allocate, which is why writebehind never wraps malloc.  Resolution is
  * idempotent, so two threads racing on the first call store the same value.
+ *
+ * Because every real call goes through this table, the test build
+ * (libwritebehind-faults.so, -DWB_FAULT_INJECTION) can make the kernel's
+ * answers fail on purpose here, without root and without a second shim
+ * library: see the end of this file.
  */
-#include "writebehind.h"
+#include "real.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,12 +26,19 @@ static long wb_real_missing(void)
     return -1;
 }
 
+#ifdef WB_FAULT_INJECTION
+static void *faulty(const char *name, void *real);
+#endif
+
 void *wb_real_resolve(void **slot, const char *name)
 {
     int saved = errno;
     void *p = dlsym(RTLD_NEXT, name);
     if (!p)
         p = (void *)wb_real_missing;
+#ifdef WB_FAULT_INJECTION
+    p = faulty(name, p);
+#endif
     __atomic_store_n(slot, p, __ATOMIC_RELEASE);
     errno = saved;
     return p;
@@ -40,3 +52,111 @@ void wb_real_resolve_all(void)
     WB_REAL_LIST(WB_REAL_RESOLVE)
 #undef WB_REAL_RESOLVE
 }
+
+#ifdef WB_FAULT_INJECTION
+/* WRITEBEHIND_TEST_FAULTS="N:WHAT,N:WHAT..." — the Nth write or writev
+   reaching the kernel through this table (counted from 1, over fds 3 and
+   up, so stdout and stderr do not shift the count) does WHAT instead:
+   an errno name (EINTR, EAGAIN, ENOSPC, EIO, EFBIG, EPIPE: returns -1 with
+   it) or "short" (writes half of it, at least one byte). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+static __typeof__(write) *next_write;
+static __typeof__(writev) *next_writev;
+static _Atomic unsigned long fault_calls;
+
+static const struct { const char *name; int err; } fault_errors[] = {
+    { "EINTR", EINTR }, { "EAGAIN", EAGAIN }, { "ENOSPC", ENOSPC },
+    { "EIO", EIO },     { "EFBIG", EFBIG },   { "EPIPE", EPIPE },
+};
+
+/* The plan, parsed at the first write: up to 64 steps.  A plan this build
+   cannot read ends the process (exit 125) instead of testing nothing. */
+#define FAULT_STEPS 64
+static struct { unsigned long at; int what; } plan[FAULT_STEPS];
+static size_t plan_len;
+static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+
+static void plan_refused(const char *text)
+{
+    static const char msg[] = "writebehind: WRITEBEHIND_TEST_FAULTS is not N:WHAT,... "
+                              "(WHAT: short, EINTR, EAGAIN, ENOSPC, EIO, EFBIG, EPIPE): ";
+    next_write(2, msg, sizeof msg - 1);
+    next_write(2, text, strlen(text));
+    next_write(2, "\n", 1);
+    _exit(125);
+}
+
+static void plan_parse(void)
+{
+    const char *text = getenv("WRITEBEHIND_TEST_FAULTS");
+    for (const char *p = text; p && *p;) {
+        char *end;
+        unsigned long at = strtoul(p, &end, 10);
+        if (end == p || *end != ':' || plan_len == FAULT_STEPS)
+            plan_refused(text);
+        const char *what = end + 1;
+        size_t len = strcspn(what, ",");
+        int code = 0;
+        if (len == 5 && !strncmp(what, "short", 5))
+            code = -1;
+        for (size_t i = 0; i < sizeof fault_errors / sizeof *fault_errors; i++)
+            if (strlen(fault_errors[i].name) == len && !strncmp(what, fault_errors[i].name, len))
+                code = fault_errors[i].err;
+        if (!code)
+            plan_refused(text);
+        plan[plan_len].at = at;
+        plan[plan_len++].what = code;
+        p = what[len] ? what + len + 1 : what + len;
+    }
+}
+
+/* What call number n must do: 0 nothing, -1 short, else an errno. */
+static int fault_for(unsigned long n)
+{
+    pthread_once(&plan_once, plan_parse);
+    for (size_t i = 0; i < plan_len; i++)
+        if (plan[i].at == n)
+            return plan[i].what;
+    return 0;
+}
+
+static ssize_t faulty_write(int fd, const void *buf, size_t n)
+{
+    int f = fd >= 3 ? fault_for(atomic_fetch_add(&fault_calls, 1) + 1) : 0;
+    if (f > 0) {
+        errno = f;
+        return -1;
+    }
+    return next_write(fd, buf, f < 0 && n > 1 ? n / 2 : n);
+}
+
+static ssize_t faulty_writev(int fd, const struct iovec *iov, int cnt)
+{
+    int f = fd >= 3 ? fault_for(atomic_fetch_add(&fault_calls, 1) + 1) : 0;
+    if (f > 0) {
+        errno = f;
+        return -1;
+    }
+    if (f < 0 && cnt > 0)   /* short: the first buffer, or half of it */
+        return next_write(fd, iov[0].iov_base, iov[0].iov_len > 1 ? iov[0].iov_len / 2 : iov[0].iov_len);
+    return next_writev(fd, iov, cnt);
+}
+
+static void *faulty(const char *name, void *real)
+{
+    if (!strcmp(name, "write")) {
+        next_write = real;
+        return (void *)faulty_write;
+    }
+    if (!strcmp(name, "writev")) {
+        next_writev = real;
+        return (void *)faulty_writev;
+    }
+    return real;
+}
+#endif

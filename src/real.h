@@ -1,18 +1,22 @@
 /*
- * real.h — the libc functions writebehind wraps, reached through one table.
+ * real.h — layer 0: the libc functions writebehind wraps, reached through one table.
  *
  * Every wrapper calls the real function as REAL(name)(args).  The pointers are
  * resolved with dlsym(RTLD_NEXT) on first use (wrappers run before our
- * constructor), and a function this glibc does not have resolves to NULL:
- * its wrapper then fails with ENOSYS exactly as a missing syscall would.
- * Keeping every real call behind one table also lets tests find, in one
- * place, every system call the library can make.
+ * constructor), and a function this glibc does not have resolves to a stub
+ * that fails with ENOSYS, exactly as a missing system call would.  Keeping
+ * every real call behind one table also lets tests find, in one place,
+ * every system call the library can make.  REAL_EARLY() is for the few
+ * wrappers a sanitizer runtime calls while it initialises, before any
+ * instrumented code may run.
  */
 #ifndef WRITEBEHIND_REAL_H
 #define WRITEBEHIND_REAL_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,7 +27,15 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <utime.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <wchar.h>
 
 /* Symbols glibc exports but whose prototypes the headers hide or lack. */
 int __open_2(const char *, int);
@@ -50,7 +62,9 @@ int __vfprintf_chk(FILE *, int, const char *, va_list);
 int __dprintf_chk(int, int, const char *, ...);
 int __vdprintf_chk(int, int, const char *, va_list);
 void __assert_fail(const char *, const char *, unsigned, const char *);
-int __fpurge(FILE *);
+
+int __vfwprintf_chk(FILE *, int, const wchar_t *, va_list);
+int __vwprintf_chk(int, const wchar_t *, va_list);
 
 #define WB_REAL_LIST(X)                                                                  \
     /* output */                                                                         \
@@ -71,14 +85,19 @@ int __fpurge(FILE *);
     X(sync_file_range) X(syncfs) X(sync) X(mmap) X(mmap64) X(sendfile) X(sendfile64)     \
     X(copy_file_range) X(splice) X(posix_fadvise) X(fallocate) X(posix_fallocate)        \
     X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(unlink) X(unlinkat)           \
+    X(ioctl)                                                                             \
     /* processes and signals */                                                          \
-    X(fork) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
+    X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
     X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
-    X(fflush) X(fflush_unlocked)
+    X(fflush) X(fflush_unlocked)                                                          \
+    /* wide stdio, threads */                                                            \
+    X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \
+    X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf)            \
+    X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(pthread_create)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)
@@ -86,6 +105,16 @@ WB_REAL_LIST(WB_REAL_DECLARE)
 
 void *wb_real_resolve(void **slot, const char *name) __attribute__((visibility("hidden")));
 void wb_real_resolve_all(void) __attribute__((visibility("hidden")));
+
+#define REAL_EARLY(fn)                                                                   \
+    ({                                                                                   \
+        __typeof__(fn) *early_ = __atomic_load_n(&wb_real_##fn, __ATOMIC_ACQUIRE);        \
+        if (!early_) {                                                                   \
+            early_ = (__typeof__(fn) *)dlsym(RTLD_NEXT, #fn);                            \
+            __atomic_store_n(&wb_real_##fn, early_, __ATOMIC_RELEASE);                   \
+        }                                                                                \
+        early_;                                                                          \
+    })
 
 #define REAL(fn)                                                                         \
     (__builtin_expect(wb_real_##fn != NULL, 1)                                           \

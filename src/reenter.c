@@ -1,5 +1,5 @@
 /*
- * reenter.c — a signal handler that calls the library while the thread it
+ * reenter.c — layer 10: a signal handler that calls the library while the thread it
  * interrupted is inside it.
  *
  * write(), close(), dup2(), fsync(), kill(), _exit() are async-signal-safe:
@@ -12,8 +12,9 @@
  * waits:
  *
  *  - write/writev (to any fd), close and dup2/dup3 are recorded in a
- *    per-thread log and replayed, in order, through the ordinary wrappers
- *    the moment the interrupted section ends (wb_busy_leave).  In a plain
+ *    per-thread log and replayed, in order, through the same operations
+ *    the wrappers use (ops.c) the moment the interrupted section ends
+ *    (wb_busy_leave, through wb_replay_hook).  In a plain
  *    run the handler's calls happen after the interrupted write() returns
  *    (signals are delivered on the way out of the kernel), and that is the
  *    order the log gives them.  The handler is told what a plain call
@@ -29,12 +30,16 @@
  *
  * Everything here runs in signal handlers: no locks, no allocation.
  */
-#include "writebehind.h"
+#include "reenter.h"
+
+#include "ops.h"
+#include "real.h"
+#include "state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #define DEFER_OPS 64
 #define DEFER_BYTES 16384
@@ -52,8 +57,6 @@ struct defer_log {
     bool replaying;
 };
 
-__thread unsigned wb_tls_busy __attribute__((tls_model("initial-exec")));
-__thread unsigned wb_tls_deferred __attribute__((tls_model("initial-exec")));
 static __thread struct defer_log defer_log __attribute__((tls_model("initial-exec")));
 
 static struct deferred_op *record(int kind, int fd, size_t len)
@@ -73,6 +76,8 @@ static void publish(size_t len)
     l->used += len;
     atomic_signal_fence(memory_order_seq_cst);
     l->count++;
+    wb_replay_hook = wb_replay_deferred;   /* before the flag that makes it run */
+    atomic_signal_fence(memory_order_seq_cst);
     wb_tls_deferred = 1;
 }
 
@@ -90,7 +95,7 @@ ssize_t wb_reentered_write(int fd, const struct iovec *iov, int iovcnt)
         return -1;
     }
     /* Exiting from inside a handler: nothing will replay the log. */
-    bool ending = atomic_load_explicit(&wb_state, memory_order_acquire) == WB_SHUTDOWN;
+    bool ending = wb_state_now() == WB_SHUTDOWN;
     struct deferred_op *op = iovcnt >= 0 && !ending ? record(OP_WRITE, fd, total) : NULL;
     if (!op) {
         wb_land_nowait(NULL);
@@ -159,29 +164,24 @@ static void run_op(const struct deferred_op *op, const char *data, bool direct)
     switch (op->kind) {
     case OP_WRITE:
         if (direct)
-            wb_write_all(op->fd, data, op->len, NULL);
+            wb_write_all(op->fd, data, op->len, NULL, NULL);
         else
-            for (size_t done = 0; done < op->len;) {
-                ssize_t n = write(op->fd, data + done, op->len - done);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0)
-                    break;
-                done += (size_t)n;
-            }
+            wb_write_all_with(wb_op_write_fn, op->fd, data, op->len, NULL, NULL);
         break;
     case OP_CLOSE:
-        direct ? REAL(close)(op->fd) : close(op->fd);
+        direct ? REAL(close)(op->fd) : wb_op_close(op->fd);
         break;
     case OP_DUP2:
-        direct ? REAL(dup2)(op->fd, op->fd2) : dup2(op->fd, op->fd2);
-        break;
     case OP_DUP3:
-        direct ? REAL(dup3)(op->fd, op->fd2, op->flags) : dup3(op->fd, op->fd2, op->flags);
+        if (direct)
+            op->kind == OP_DUP3 ? REAL(dup3)(op->fd, op->fd2, op->flags)
+                                : REAL(dup2)(op->fd, op->fd2);
+        else
+            wb_op_dup3(op->fd, op->fd2, op->flags, op->kind == OP_DUP3);
         break;
     case OP_CLOSE_RANGE:
         direct ? REAL(close_range)((unsigned)op->fd, (unsigned)op->fd2, op->flags)
-               : close_range((unsigned)op->fd, (unsigned)op->fd2, op->flags);
+               : wb_op_close_range((unsigned)op->fd, (unsigned)op->fd2, op->flags);
         break;
     }
 }
@@ -204,14 +204,14 @@ static void replay(bool direct)
         /* Emptying the log must not race a handler appending to it. */
         sigset_t all, old;
         sigfillset(&all);
-        REAL(syscall)(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
+        wb_sigmask_raw(SIG_BLOCK, &all, &old);
         bool done = l->head == l->count;
         if (done) {
             l->count = l->head = 0;
             l->used = 0;
             wb_tls_deferred = 0;
         }
-        REAL(syscall)(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+        wb_sigmask_raw(SIG_SETMASK, &old, NULL);
         if (done)
             break;
     }
@@ -224,42 +224,8 @@ void wb_replay_deferred(void)
     replay(false);
 }
 
-/* The process ends inside a handler: what the handler did goes out now,
-   after what can be landed without waiting. */
-void wb_replay_deferred_direct(void) WB_HIDDEN;
 void wb_replay_deferred_direct(void)
 {
     if (wb_tls_deferred)
         replay(true);
-}
-
-static void land_one(struct wb_file *f, void *only)
-{
-    if ((only && f != only) || !__atomic_load_n(&f->pending, __ATOMIC_ACQUIRE))
-        return;
-    /* A lock held by the code this handler interrupted is never released
-       while we wait; one held by another thread soon is. */
-    for (unsigned spins = 0; !wb_trylock(f); spins++)
-        if (spins > 2000)
-            return;
-    if (f->live)
-        wb_file_drain_nowait_locked(f);
-    wb_unlock(f);
-}
-
-void wb_land_nowait(struct wb_file *only)
-{
-    if (!wb_anything_pending())
-        return;
-    if (only)
-        land_one(only, only);
-    else
-        wb_files_foreach(land_one, NULL);
-}
-
-void wb_reenter_after_fork_child(void)
-{
-    /* The forking thread held every file lock through fork(); the child's
-       copies were reset without wb_unlock. */
-    wb_tls_busy = 0;
 }

@@ -1,38 +1,29 @@
 /*
- * stats.c — WRITEBEHIND_STATS: what the library did, said once at exit.
+ * stats.c — layer 11: WRITEBEHIND_STATS: what the library did, said once at exit.
  *
  * Per-file counters live in the wb_file (no shared cache line on the hot
- * path) and are folded into these totals when a file retires or at exit.
+ * path) and are folded into the totals (state.h) when a file retires
+ * (registry.c) or here, at exit.
  */
-#include "writebehind.h"
+#include "stats.h"
+
+#include "buffer.h"
+#include "real.h"
+#include "registry.h"
+#include "say.h"
+#include "state.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-struct wb_stats wb_stats;
-
-void wb_stats_fold(struct wb_file *f)
-{
-    atomic_fetch_add_explicit(&wb_stats.writes, f->writes, memory_order_relaxed);
-    atomic_fetch_add_explicit(&wb_stats.bytes, f->bytes, memory_order_relaxed);
-    f->writes = f->bytes = 0;
-}
-
-void wb_stats_note_wait(uint64_t us)
-{
-    uint64_t old = atomic_load_explicit(&wb_stats.max_wait_us, memory_order_relaxed);
-    while (us > old && !atomic_compare_exchange_weak_explicit(&wb_stats.max_wait_us, &old, us,
-                                                              memory_order_relaxed,
-                                                              memory_order_relaxed))
-        ;
-}
-
 static void fold_locked(struct wb_file *f, void *arg)
 {
     (void)arg;
     wb_lock(f);
-    wb_stats_fold(f);
+    wb_stats_add(&wb_stats.writes, f->writes);
+    wb_stats_add(&wb_stats.bytes, f->bytes);
+    f->writes = f->bytes = 0;
     wb_unlock(f);
 }
 
@@ -65,14 +56,14 @@ void wb_stats_report(void)
     }
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     if (!*wb_cfg.stats) {
-        wb_write_all(2, line, len, NULL);
+        wb_write_all(2, line, len, NULL, NULL);
     } else {
         int fd = REAL(open)(wb_cfg.stats, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
         if (fd < 0) {
             wb_say("cannot append the statistics to %s (%s); set WRITEBEHIND_STATS=1 to "
                    "print them on stderr", wb_cfg.stats, strerror(errno));
         } else {
-            wb_write_all(fd, line, len, NULL);
+            wb_write_all(fd, line, len, NULL, NULL);
             REAL(close)(fd);
         }
     }

@@ -1,5 +1,6 @@
 /*
- * wrap_fd.c — where fds are born, copied and die: the tagging decision.
+ * wrap_fd.c — layer 13: where fds are born, copied and die (the tagging
+ * decision itself is in tagging.c).
  *
  * open & co. classify the new fd at once (they know the path, for
  * WRITEBEHIND_PATHS); fds born elsewhere (inherited, socket, pipe, mkstemp)
@@ -9,28 +10,26 @@
  * close_range — its bytes land, so a reused fd number can never receive
  * the old file's bytes.  dup'd fds share the wb_file (one ordered buffer).
  */
-#include "writebehind.h"
+#include "lifecycle.h"
+#include "ops.h"
+#include "real.h"
+#include "reenter.h"
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdlib.h>
 
 static int opened(int fd, const char *path, int flags)
 {
-    if (fd < 0 || !wb_active())
-        return fd;
-    if ((flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH)) {
-        /* Cannot be tagged; still replaces whatever a close we did not
-           see may have left in the table. */
-        uintptr_t old = wb_fdtab_get(fd);
-        if (wb_is_file(old))
-            wb_fd_classify(fd, path, false);
-        else
-            wb_fdtab_set(fd, WB_FD_PLAIN);
-        return fd;
-    }
-    wb_fd_classify(fd, path, false);
+    wb_fd_opened(fd, path, flags);
     return fd;
+}
+
+/* Opening a path lands a tagged file there first (O_TRUNC must not come
+   before bytes written earlier). */
+static void before_open(int dirfd, const char *path)
+{
+    wb_ready();
+    wb_observe_path(dirfd, path, 0);
 }
 
 #define MODE_ARG(flags)                                                                  \
@@ -45,56 +44,56 @@ static int opened(int fd, const char *path, int flags)
 WB_EXPORT int open(const char *path, int flags, ...)
 {
     MODE_ARG(flags);
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(open)(path, flags, mode), path, flags);
 }
 WB_EXPORT int open64(const char *path, int flags, ...)
 {
     MODE_ARG(flags);
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(open64)(path, flags, mode), path, flags);
 }
 WB_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
     MODE_ARG(flags);
-    wb_observe_path(dirfd, path, 0);
+    before_open(dirfd, path);
     return opened(REAL(openat)(dirfd, path, flags, mode), path, flags);
 }
 WB_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
     MODE_ARG(flags);
-    wb_observe_path(dirfd, path, 0);
+    before_open(dirfd, path);
     return opened(REAL(openat64)(dirfd, path, flags, mode), path, flags);
 }
 WB_EXPORT int creat(const char *path, mode_t mode)
 {
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(creat)(path, mode), path, O_WRONLY);
 }
 WB_EXPORT int creat64(const char *path, mode_t mode)
 {
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(creat64)(path, mode), path, O_WRONLY);
 }
 /* _FORTIFY_SOURCE builds call these when open() has no mode argument. */
 WB_EXPORT int __open_2(const char *path, int flags)
 {
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(__open_2)(path, flags), path, flags);
 }
 WB_EXPORT int __open64_2(const char *path, int flags)
 {
-    wb_observe_path(AT_FDCWD, path, 0);
+    before_open(AT_FDCWD, path);
     return opened(REAL(__open64_2)(path, flags), path, flags);
 }
 WB_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-    wb_observe_path(dirfd, path, 0);
+    before_open(dirfd, path);
     return opened(REAL(__openat_2)(dirfd, path, flags), path, flags);
 }
 WB_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-    wb_observe_path(dirfd, path, 0);
+    before_open(dirfd, path);
     return opened(REAL(__openat64_2)(dirfd, path, flags), path, flags);
 }
 
@@ -102,24 +101,7 @@ WB_EXPORT int close(int fd)
 {
     if (wb_reentered())   /* a signal handler interrupted us inside: reenter.c */
         return wb_reentered_close(fd);
-    struct wb_file *f = wb_fd_detach_begin(fd);
-    int err = 0;
-    if (f) {
-        wb_lock(f);
-        err = wb_file_take_error(f);
-        wb_unlock(f);
-    }
-    int r = REAL(close)(fd);
-    int saved = errno;
-    wb_fd_detach_end(fd, f);
-    if (err && r == 0) {
-        /* Linux releases the fd even when close reports an error; the
-           error of a background write is reported here, as NFS does. */
-        errno = err;
-        return -1;
-    }
-    errno = saved;
-    return r;
+    return wb_op_close(fd);
 }
 
 WB_EXPORT int dup(int oldfd)
@@ -134,16 +116,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool is_dup3)
 {
     if (wb_reentered() && oldfd != newfd && oldfd >= 0 && newfd >= 0)
         return wb_reentered_dup3(oldfd, newfd, flags, is_dup3);
-    if (oldfd == newfd || oldfd < 0 || newfd < 0)   /* no fd changes: let the kernel answer */
-        return is_dup3 ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
-    struct wb_file *f = wb_fd_detach_begin(newfd);
-    int r = is_dup3 ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
-    int saved = errno;
-    wb_fd_detach_end(newfd, f);
-    if (r >= 0)
-        wb_fd_dup(oldfd, newfd);
-    errno = saved;
-    return r;
+    return wb_op_dup3(oldfd, newfd, flags, is_dup3);
 }
 
 WB_EXPORT int dup2(int oldfd, int newfd) { return dup_onto(oldfd, newfd, 0, false); }
@@ -152,6 +125,7 @@ WB_EXPORT int dup3(int oldfd, int newfd, int flags) { return dup_onto(oldfd, new
 static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 {
     int r;
+    wb_ready();
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
@@ -208,57 +182,12 @@ WB_EXPORT int fcntl64(int fd, int cmd, ...)
     return fcntl_common(fd, cmd, arg, true);
 }
 
-WB_EXPORT int flock(int fd, int op)
-{
-    wb_observe_fd(fd);
-    wb_observe_all();
-    return REAL(flock)(fd, op);
-}
-
-/* close_range/closefrom: every fd in the range that the table knows is
-   detached (its bytes land) before the real call; the walk is bounded by the
-   highest fd the library has seen, not by the range given. */
-struct detached { int fd; struct wb_file *f; };
-
-static struct detached *detach_range(unsigned first, unsigned last, size_t *count)
-{
-    int max = wb_fd_max_seen();
-    *count = 0;
-    if (max < 0 || first > (unsigned)max)
-        return NULL;
-    if (last > (unsigned)max)
-        last = (unsigned)max;
-    struct detached *list = calloc(last - first + 1, sizeof *list);
-    for (unsigned fd = first; list && fd <= last; fd++) {
-        if (wb_fdtab_get((int)fd) == WB_FD_UNKNOWN)
-            continue;
-        list[*count].fd = (int)fd;
-        list[*count].f = wb_fd_detach_begin((int)fd);
-        (*count)++;
-    }
-    return list;
-}
-
-static void detach_range_end(struct detached *list, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        wb_fd_detach_end(list[i].fd, list[i].f);
-    free(list);
-}
 
 WB_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-    if (flags & CLOSE_RANGE_CLOEXEC)   /* nothing closes now; exec drains */
-        return REAL(close_range)(first, last, flags);
-    if (wb_reentered())
+    if (wb_reentered() && !(flags & CLOSE_RANGE_CLOEXEC))
         return wb_reentered_close_range(first, last, flags);
-    size_t n;
-    struct detached *list = detach_range(first, last, &n);
-    int r = REAL(close_range)(first, last, flags);
-    int saved = errno;
-    detach_range_end(list, n);
-    errno = saved;
-    return r;
+    return wb_op_close_range(first, last, flags);
 }
 
 WB_EXPORT void closefrom(int lowfd)
@@ -267,9 +196,5 @@ WB_EXPORT void closefrom(int lowfd)
         wb_reentered_close_range((unsigned)lowfd, ~0U, 0);
         return;
     }
-    size_t n;
-    struct detached *list = lowfd >= 0 ? detach_range((unsigned)lowfd, ~0U, &n) : NULL;
-    REAL(closefrom)(lowfd);
-    if (list)
-        detach_range_end(list, n);
+    wb_op_closefrom(lowfd);
 }

@@ -1,56 +1,27 @@
 /*
- * wrap_io.c — the data calls: write and its relatives, read and seek.
+ * wrap_io.c — layer 13: the data calls: write and its relatives, read and seek.
  *
  * write()/writev() on a tagged fd are the hot path: table lookup, spinlock,
  * "does the fd still map here?", memcpy, unlock.  Everything else falls to
- * wb_file_write_slow().  On an untagged fd the call passes through — after
+ * the write operation (ops.c).  On an untagged fd the call passes through — after
  * landing all pending bytes when the fd is a pipe, socket or terminal (the
  * program may be telling another process "the file is ready").
  *
- * Positional and reading calls observe the file: they land its bytes first
- * (observe.c), so offsets, sizes and contents are exactly the plain ones.
+ * Positional writes land the file first and report a pending background
+ * error; reads, seeks and sends are the catalogue's plain landings
+ * (wrap_catalogue.c).
  */
-#include "writebehind.h"
+#include "lifecycle.h"
+#include "ops.h"
+#include "real.h"
+#include "reenter.h"
 
 #include <errno.h>
-#include <limits.h>
-
-static ssize_t write_untagged(int fd, const void *buf, size_t n)
-{
-    wb_observe_all();
-    return REAL(write)(fd, buf, n);
-}
-
-/* The fd's file if it is (or becomes, on first look) tagged. */
-static inline struct wb_file *tagged(int fd, uintptr_t *entry)
-{
-    uintptr_t e = wb_fdtab_get(fd);
-    if (unlikely(e == WB_FD_UNKNOWN) && wb_active())
-        e = wb_fd_classify(fd, NULL, true);
-    *entry = e;
-    return wb_is_file(e) ? (struct wb_file *)e : NULL;
-}
 
 __attribute__((noinline)) static ssize_t write_slow(int fd, const void *buf, size_t n)
 {
-    if (unlikely(wb_tls_deferred) && !wb_tls_busy)   /* left by the hot path below */
-        wb_replay_deferred();
-    for (;;) {
-        uintptr_t e;
-        struct wb_file *f = tagged(fd, &e);
-        if (!f)
-            return write_untagged(fd, buf, n);
-        wb_lock(f);
-        if (likely(wb_fdtab_get(fd) == e && wb_file_append_fast(f, buf, n))) {
-            wb_unlock(f);
-            return (ssize_t)n;
-        }
-        wb_unlock(f);
-        struct iovec iov = { (void *)buf, n };
-        ssize_t r = wb_file_write_slow(f, fd, &iov, 1, n);
-        if (r != WB_RETRY)
-            return r;
-    }
+    wb_ready();
+    return wb_op_write(fd, buf, n);
 }
 
 __attribute__((noinline)) static ssize_t write_reentered(int fd, const void *buf, size_t n)
@@ -101,81 +72,17 @@ WB_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     return write_slow(fd, buf, n);
 }
 
-static bool iov_total(const struct iovec *iov, int iovcnt, size_t *total)
-{
-    size_t sum = 0;
-    if (iovcnt < 0 || iovcnt > IOV_MAX)
-        return false;
-    for (int i = 0; i < iovcnt; i++) {
-        if (iov[i].iov_len > SSIZE_MAX - sum)
-            return false;
-        sum += iov[i].iov_len;
-    }
-    *total = sum;
-    return true;
-}
-
 WB_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-    size_t total;
     if (wb_reentered())
         return wb_reentered_write(fd, iov, iovcnt);
-    for (;;) {
-        uintptr_t e;
-        struct wb_file *f = tagged(fd, &e);
-        if (!f || !iov_total(iov, iovcnt, &total)) {
-            /* untagged, or arguments the kernel must judge (EINVAL) */
-            if (f)
-                wb_observe_fd(fd);
-            else
-                wb_observe_all();
-            return REAL(writev)(fd, iov, iovcnt);
-        }
-        wb_lock(f);
-        /* total 0 takes the slow path: the fill may not exist yet. */
-        if (likely(wb_fdtab_get(fd) == e && total && f->fill_len + total <= f->fill_cap)) {
-            for (int i = 0; i < iovcnt; i++) {
-                __builtin_memcpy(f->fill + f->fill_len, iov[i].iov_base, iov[i].iov_len);
-                f->fill_len += iov[i].iov_len;
-            }
-            f->writes++;
-            wb_unlock(f);
-            return (ssize_t)total;
-        }
-        wb_unlock(f);
-        ssize_t r = wb_file_write_slow(f, fd, iov, iovcnt, total);
-        if (r != WB_RETRY)
-            return r;
-    }
+    wb_ready();
+    return wb_op_writev(fd, iov, iovcnt);
 }
 
 /* Positional writes land after the buffered bytes: drain, then the real call
    (a pending background error is reported here as on any write). */
-static int before_positional_write(int fd)
-{
-    uintptr_t e = wb_fdtab_get(fd);
-    if (!wb_is_file(e)) {
-        wb_observe_all();
-        return 0;
-    }
-    struct wb_file *f = (struct wb_file *)e;
-    if (wb_reentered()) {
-        wb_land_nowait(f);
-        return 0;
-    }
-    wb_lock(f);
-    wb_file_drain_locked(f);
-    int err = wb_file_take_error(f);
-    wb_unlock(f);
-    if (err) {
-        wb_raise_for_error(err);
-        errno = err;
-        return -1;
-    }
-    return 0;
-}
-
-#define POSITIONAL_WRITE(call) return before_positional_write(fd) ? -1 : REAL(call)
+#define POSITIONAL_WRITE(call) return wb_op_land_fd_reporting(fd, true) ? -1 : REAL(call)
 
 WB_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 { POSITIONAL_WRITE(pwrite)(fd, buf, n, off); }
@@ -189,30 +96,3 @@ WB_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 { POSITIONAL_WRITE(pwritev2)(fd, iov, cnt, off, flags); }
 WB_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
 { POSITIONAL_WRITE(pwritev64v2)(fd, iov, cnt, off, flags); }
-
-/* Sockets: the other end may be told that a file is ready. */
-WB_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
-{ wb_observe_all(); return REAL(send)(fd, buf, n, flags); }
-WB_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                         const struct sockaddr *to, socklen_t tolen)
-{ wb_observe_all(); return REAL(sendto)(fd, buf, n, flags, to, tolen); }
-WB_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{ wb_observe_all(); return REAL(sendmsg)(fd, msg, flags); }
-
-#define OBSERVED(call) wb_observe_fd(fd); return REAL(call)
-
-WB_EXPORT ssize_t read(int fd, void *buf, size_t n) { OBSERVED(read)(fd, buf, n); }
-WB_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt) { OBSERVED(readv)(fd, iov, cnt); }
-WB_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { OBSERVED(pread)(fd, buf, n, off); }
-WB_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
-{ OBSERVED(pread64)(fd, buf, n, off); }
-WB_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
-{ OBSERVED(preadv)(fd, iov, cnt, off); }
-WB_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
-{ OBSERVED(preadv64)(fd, iov, cnt, off); }
-WB_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
-{ OBSERVED(preadv2)(fd, iov, cnt, off, flags); }
-WB_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
-{ OBSERVED(preadv64v2)(fd, iov, cnt, off, flags); }
-WB_EXPORT off_t lseek(int fd, off_t off, int whence) { OBSERVED(lseek)(fd, off, whence); }
-WB_EXPORT off64_t lseek64(int fd, off64_t off, int whence) { OBSERVED(lseek64)(fd, off, whence); }

@@ -1,5 +1,5 @@
 /*
- * wrap_proc.c — other processes: children, new images, the end of this one.
+ * wrap_proc.c — layer 13: other processes: children, new images, the end of this one.
  *
  * Before a child or a new image can look at a file, or another process can
  * be signalled, every pending byte lands (the child would otherwise find
@@ -8,23 +8,30 @@
  * lifecycle.c; _Fork runs no handlers, so it is wrapped here.
  *
  * vfork: the child borrows the parent's stack, so an ordinary C wrapper
- * cannot return into it.  writebehind serves vfork() with fork(): for every
- * program that uses vfork as POSIX allows (exec or _exit next), only the
- * cost differs.
+ * cannot return into it.  On x86-64 vfork is a three-instruction stub that
+ * lands everything and then jumps to glibc's vfork, leaving no frame of
+ * ours behind: the real vfork, its speed and its semantics.  The child
+ * shares our memory until it execs or exits, so its _exit must not shut
+ * the library down (that is the parent's): _exit tells the two apart by
+ * pid.  Elsewhere vfork is served by fork (only the cost differs for a
+ * program that uses vfork as POSIX allows).
+ *
+ * clone(): without CLONE_VM the child runs on a copy of our memory, like a
+ * fork child, and gets fork's treatment; with CLONE_VM it shares our
+ * memory, and everything lands first.
  *
  * _exit/_Exit/quick_exit: raw write()s were already in the kernel in a
  * plain run, so they land; stdio's unflushed bytes stay unwritten, as
  * without the library (they never reached us).
  */
-#include "writebehind.h"
+#include "lifecycle.h"
+#include "observe.h"
+#include "real.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
-
-void wb_fork_prepare(void) WB_HIDDEN;
-void wb_fork_parent(void) WB_HIDDEN;
-void wb_fork_child(void) WB_HIDDEN;
 
 WB_EXPORT pid_t _Fork(void)
 {
@@ -39,9 +46,69 @@ WB_EXPORT pid_t _Fork(void)
     return pid;
 }
 
+/* Called by the vfork stub with nothing of ours on the stack: lands
+   everything, returns where to jump (glibc's vfork). */
+__attribute__((used, noinline)) static void *wb_vfork_prepare(void)
+{
+    int saved = errno;
+    if (wb_ready())
+        wb_observe_all();
+    errno = saved;
+    return (void *)REAL(vfork);
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "    sub $8, %rsp\n"          /* keep the stack 16-byte aligned for the call */
+        "    call wb_vfork_prepare\n"
+        "    add $8, %rsp\n"
+        "    jmp *%rax\n"             /* glibc's vfork returns to our caller, twice */
+        ".size vfork, .-vfork\n");
+#else
 WB_EXPORT pid_t vfork(void)
 {
-    return fork();
+    return REAL(fork)();   /* glibc's fork runs the atfork handlers */
+}
+#endif
+
+struct clone_start { int (*fn)(void *); void *arg; };
+
+/* The fork-like child, on its copy of our memory.  When fn returns, glibc
+   ends the child's only thread with a bare exit: the process ends with it
+   in a plain run, so the library lands and stops its writer first (which
+   may have started in the child). */
+static int clone_child(void *p)
+{
+    struct clone_start *start = p;
+    wb_fork_child();
+    int r = start->fn(start->arg);
+    wb_shutdown();
+    return r;
+}
+
+WB_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *ptid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *ctid = va_arg(ap, pid_t *);
+    va_end(ap);
+    wb_ready();
+    if (flags & CLONE_VM) {
+        wb_observe_all();
+        return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+    }
+    struct clone_start start = { fn, arg };   /* the child reads its own copy */
+    wb_fork_prepare();
+    int r = REAL(clone)(clone_child, stack, flags, &start, ptid, tls, ctid);
+    int saved = errno;
+    wb_fork_parent();
+    errno = saved;
+    return r;
 }
 
 #define ALL_LANDED(call) wb_observe_all(); return REAL(call)
@@ -84,45 +151,42 @@ WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 WB_EXPORT int execl(const char *path, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    return execv(path, argv);
+    ALL_LANDED(execv)(path, argv);
 }
 WB_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    return execvp(file, argv);
+    ALL_LANDED(execvp)(file, argv);
 }
 WB_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *const *envp;
     COLLECT_ARGS(arg, argv, envp = va_arg(ap, char *const *));
-    return execve(path, argv, envp);
+    ALL_LANDED(execve)(path, argv, envp);
+}
+
+/* A vfork child shares the parent's memory: the library is the parent's. */
+static void shutdown_unless_vfork_child(void)
+{
+    if (!wb_in_vfork_child())
+        wb_shutdown();
 }
 
 WB_EXPORT void _exit(int status)
 {
-    wb_shutdown();
+    shutdown_unless_vfork_child();
     REAL(_exit)(status);
     __builtin_unreachable();
 }
 WB_EXPORT void _Exit(int status)
 {
-    wb_shutdown();
+    shutdown_unless_vfork_child();
     REAL(_Exit)(status);
     __builtin_unreachable();
 }
 WB_EXPORT void quick_exit(int status)
 {
-    wb_shutdown();
+    shutdown_unless_vfork_child();
     REAL(quick_exit)(status);
     __builtin_unreachable();
 }
-
-/* A signal may tell another process that a file is ready (or end us). */
-WB_EXPORT int kill(pid_t pid, int sig) { ALL_LANDED(kill)(pid, sig); }
-WB_EXPORT int sigqueue(pid_t pid, int sig, const union sigval val)
-{ ALL_LANDED(sigqueue)(pid, sig, val); }
-/* glibc's killpg calls its internal kill, which the kill wrapper never sees. */
-WB_EXPORT int killpg(pid_t pgrp, int sig) { ALL_LANDED(killpg)(pgrp, sig); }
-WB_EXPORT int tgkill(pid_t pid, pid_t tid, int sig) { ALL_LANDED(tgkill)(pid, tid, sig); }
-WB_EXPORT int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned flags)
-{ ALL_LANDED(pidfd_send_signal)(pidfd, sig, info, flags); }

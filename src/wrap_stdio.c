@@ -1,566 +1,80 @@
 /*
- * wrap_stdio.c — stdio output on tagged fds goes through writebehind too.
- *
- * glibc's stdio hands its bytes to the kernel with its *internal* write,
- * which no wrapper sees.  The one door glibc opens for every flush of a
- * stream — fflush, a full buffer, a newline on a line-buffered stream,
- * fclose, exit — is a fopencookie() stream's write function.  So a stdio
- * stream whose fd is tagged is replaced by a cookie stream ("wrapped") that
- * keeps glibc's buffering exactly (same mode, same size, so the same flush
- * points as a plain run) and whose write/read/seek/close functions are
- * writebehind's own write/read/lseek/close on the same fd.  Order with raw
- * write()s and with other streams on the same file (`>f 2>&1`) follows.
- *
- * Where streams come from:
- *  - stdout/stderr: swapped for cookie streams in our constructor when their
- *    fd is tagged (the global `stdout` is one variable that libc and the
- *    program share, so printf, puts, perror, C++ cout all follow);
- *  - fopen/fopen64/fdopen/freopen: the real call, then wrapped if tagged.
- * The real FILE ("shadow") is kept to own the fd: closing a wrapped stream
- * closes the fd through our close() (landing bytes, reporting errors) and
- * then frees the shadow without closing the fd again.
- *
- * Rejected alternatives (README "How it works"): wrapping the output
- * family cannot see glibc's internal flushes (full buffer, exit) nor inline
- * putc; moving a FILE's pending bytes on fflush loses order when glibc
- * flushes by itself; replacing a FILE's vtable aborts (glibc validates it).
- *
- * A cookie stream is byte-oriented: wide output on it is converted in
- * wrap_stdio_wide.c.  Known limit: a pointer to the original stdout saved
- * before our constructor ran writes unbuffered, in the kernel's order.
+ * wrap_stdio.c — layer 13: the stdio entry points (streams.c does the work).
  */
-#include "writebehind.h"
+#include "lifecycle.h"
+#include "observe.h"
+#include "real.h"
+#include "streams.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* glibc's FILE flag bits (libio/libio.h), stable ABI. */
-#define WB_IO_UNBUFFERED 0x0002
-#define WB_IO_NO_READS 0x0004
-#define WB_IO_NO_WRITES 0x0008
-#define WB_IO_LINE_BUF 0x0200
-#define WB_IO_IS_APPENDING 0x1000
-
-#define WB_STREAM_MAGIC 0x77627374u   /* "wbst" */
-
-struct wb_stream {
-    unsigned magic;      /* WB_STREAM_MAGIC while the stream is ours */
-    int fd;
-    int orientation;     /* what fwide() reports: 0, or 1 after wide output */
-    FILE *shadow;        /* the real FILE that owns fd; never used for I/O */
-    char *buffer;        /* our stdio buffer, sized like glibc's */
-    FILE *cookie;
-    struct wb_stream *next;
-};
-
-static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct wb_stream *streams;
-
-static struct wb_stream *stream_of(FILE *fp)
-{
-    struct wb_stream *s;
-    pthread_mutex_lock(&streams_lock);
-    for (s = streams; s && s->cookie != fp; s = s->next)
-        ;
-    pthread_mutex_unlock(&streams_lock);
-    return s;
-}
-
-/* wb_streams live in a static pool while it lasts, so that a cookie
-   pointer can be recognised as ours by its address before it is read (a
-   program's own fopencookie stream may carry any pointer as cookie). */
-#define WB_STREAM_POOL 1024
-static struct wb_stream stream_pool[WB_STREAM_POOL];
-static bool stream_pool_used[WB_STREAM_POOL];
-
-static struct wb_stream *stream_alloc(void)
-{
-    pthread_mutex_lock(&streams_lock);
-    for (size_t i = 0; i < WB_STREAM_POOL; i++)
-        if (!stream_pool_used[i]) {
-            stream_pool_used[i] = true;
-            pthread_mutex_unlock(&streams_lock);
-            memset(&stream_pool[i], 0, sizeof stream_pool[i]);
-            return &stream_pool[i];
-        }
-    pthread_mutex_unlock(&streams_lock);
-    return calloc(1, sizeof(struct wb_stream));
-}
-
-static bool in_pool(const struct wb_stream *s)
-{
-    return (uintptr_t)s >= (uintptr_t)stream_pool &&
-           (uintptr_t)s < (uintptr_t)(stream_pool + WB_STREAM_POOL);
-}
-
-static void stream_free(struct wb_stream *s)
-{
-    if (!s)
-        return;
-    __atomic_store_n(&s->magic, 0, __ATOMIC_RELEASE);
-    if (!in_pool(s)) {
-        free(s);
-        return;
-    }
-    pthread_mutex_lock(&streams_lock);
-    stream_pool_used[s - stream_pool] = false;
-    pthread_mutex_unlock(&streams_lock);
-}
-
-/* A glibc FILE is followed by its vtable pointer (struct _IO_FILE_plus), and
-   a cookie stream's FILE_plus by its cookie (struct _IO_cookie_file). */
-static const void *file_vtable(FILE *fp) { return *(const void *const *)(fp + 1); }
-static const void *cookie_vtable;   /* the vtable glibc gives every cookie stream */
-
-/* Our wb_stream if fp is one of our cookie streams, found without a lock
-   or a list walk (fflush per line goes through here). */
-static inline struct wb_stream *wrapped(FILE *fp)
-{
-    const void *vt = __atomic_load_n(&cookie_vtable, __ATOMIC_ACQUIRE);
-    if (!vt || file_vtable(fp) != vt)
-        return NULL;
-    struct wb_stream *s = *(struct wb_stream *const *)((const char *)(fp + 1) + sizeof(void *));
-    return in_pool(s) && __atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) == WB_STREAM_MAGIC &&
-                   s->cookie == fp
-               ? s
-               : NULL;
-}
-
-bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
-int *wb_stream_orientation(FILE *fp) WB_HIDDEN;
-bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
-int *wb_stream_orientation(FILE *fp) { return &stream_of(fp)->orientation; }
-
-static ssize_t cookie_read(void *cookie, char *buf, size_t size)
-{
-    struct wb_stream *s = cookie;
-    ssize_t n;
-    do
-        n = read(s->fd, buf, size);
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* Like glibc's _IO_new_file_write: all of it, or an error. */
-static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
-{
-    struct wb_stream *s = cookie;
-    size_t done = 0;
-    if (!s->orientation)
-        s->orientation = -1;   /* byte output came first: see wrap_stdio_wide.c */
-    while (done < size) {
-        ssize_t n = write(s->fd, buf + done, size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return done ? (ssize_t)done : -1;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
-}
-
-static int cookie_seek(void *cookie, off64_t *offset, int whence)
-{
-    struct wb_stream *s = cookie;
-    off64_t r = lseek64(s->fd, *offset, whence);
-    if (r < 0)
-        return -1;
-    *offset = r;
-    return 0;
-}
-
-static void forget_stream(struct wb_stream *s)
-{
-    pthread_mutex_lock(&streams_lock);
-    for (struct wb_stream **p = &streams; *p; p = &(*p)->next)
-        if (*p == s) {
-            *p = s->next;
-            break;
-        }
-    pthread_mutex_unlock(&streams_lock);
-}
-
-/* Frees the shadow FILE without closing the fd a second time (for the
-   static stdout/stderr it just marks them closed, as fclose(stdout) would). */
-static void drop_shadow(FILE *shadow)
-{
-    shadow->_fileno = -1;
-    REAL(fclose)(shadow);
-}
-
-static int cookie_close(void *cookie)
-{
-    struct wb_stream *s = cookie;
-    /* glibc frees the cookie FILE after this returns.  fclose(stdout) leaves
-       a plain program's `stdout` pointing at the static, closed stream, and
-       later fflush(stdout) calls (a sanitizer's exit, careless programs)
-       rely on that: give the globals the closed original back. */
-    if (stdout == s->cookie)
-        stdout = s->shadow;
-    if (stderr == s->cookie)
-        stderr = s->shadow;
-    int r = close(s->fd);
-    int saved = errno;
-    forget_stream(s);
-    drop_shadow(s->shadow);
-    free(s->buffer);
-    stream_free(s);
-    errno = saved;
-    return r;
-}
-
-/* The mode glibc derived from the original fopen mode, as fopencookie
-   understands it. */
-static const char *cookie_mode(const FILE *shadow)
-{
-    bool reads = !(shadow->_flags & WB_IO_NO_READS);
-    bool writes = !(shadow->_flags & WB_IO_NO_WRITES);
-    bool append = shadow->_flags & WB_IO_IS_APPENDING;
-    if (reads && writes)
-        return append ? "a+" : "r+";
-    if (writes)
-        return append ? "a" : "w";
-    return "r";
-}
-
-/* Same buffering as glibc would give the shadow: its current mode and size
-   if it has a buffer already, else glibc's choice for a regular file:
-   st_blksize when smaller than BUFSIZ (_IO_file_doallocate). */
-static bool copy_buffering(FILE *cookie, FILE *shadow, int fd, char **buffer)
-{
-    int flags = shadow->_flags;
-    if (flags & WB_IO_UNBUFFERED)
-        return setvbuf(cookie, NULL, _IONBF, 0) == 0;
-    size_t size = shadow->_IO_buf_base ? (size_t)(shadow->_IO_buf_end - shadow->_IO_buf_base) : 0;
-    if (!size) {
-        struct stat st;
-        size = BUFSIZ;
-        if (REAL(fstat)(fd, &st) == 0 && st.st_blksize > 0 && st.st_blksize < BUFSIZ)
-            size = (size_t)st.st_blksize;
-    }
-    *buffer = malloc(size);
-    if (!*buffer)
-        return false;
-    return setvbuf(cookie, *buffer, (flags & WB_IO_LINE_BUF) ? _IOLBF : _IOFBF, size) == 0;
-}
-
-/* A cookie stream standing in for shadow, or NULL (then use shadow). */
-static FILE *wrap_stream(FILE *shadow)
-{
-    int fd = shadow ? shadow->_fileno : -1;
-    if (fd < 0 || !wb_file_for_fd(fd) || (shadow->_flags & WB_IO_NO_WRITES))
-        return NULL;
-    int saved = errno;
-    struct wb_stream *s = stream_alloc();
-    if (!s)
-        goto fail;
-    s->magic = WB_STREAM_MAGIC;
-    s->fd = fd;
-    s->shadow = shadow;
-    cookie_io_functions_t io = { cookie_read, cookie_write, cookie_seek, cookie_close };
-    s->cookie = fopencookie(s, cookie_mode(shadow), io);
-    if (!s->cookie)
-        goto fail;
-    __atomic_store_n(&cookie_vtable, file_vtable(s->cookie), __ATOMIC_RELEASE);
-    if (!copy_buffering(s->cookie, shadow, fd, &s->buffer)) {
-        REAL(fclose)(s->cookie);   /* runs cookie_close: would close fd */
-        goto fail_quiet;
-    }
-    /* fileno(), isatty(fileno()) and glibc's own checks see the real fd. */
-    s->cookie->_fileno = fd;
-    pthread_mutex_lock(&streams_lock);
-    s->next = streams;
-    streams = s;
-    pthread_mutex_unlock(&streams_lock);
-    errno = saved;
-    return s->cookie;
-fail:
-    stream_free(s);
-fail_quiet:
-    wb_debug("fd %d: stdio stream left unwrapped (out of memory); its output is not "
-             "write-behind but stays correct", fd);
-    errno = saved;
-    return NULL;
-}
-
-/* The library calls these through their public names: the wrappers (ours,
-   or a sanitizer's in front of ours) then do exactly what they do for the
-   program. */
-
-/* Our constructor: stdout and stderr, when they are tagged files. */
-void wb_stdio_init(void)
-{
-    FILE *orig_out = stdout, *orig_err = stderr;
-    /* Anything another constructor printed already goes first. */
-    REAL(fflush)(orig_out);
-    REAL(fflush)(orig_err);
-    FILE *out = wrap_stream(orig_out);
-    FILE *err = wrap_stream(orig_err);
-    if (out)
-        stdout = out;
-    if (err)
-        stderr = err;
-}
-
-/* A stream fopen() just made: classified like open() does, then wrapped. */
-static FILE *opened(FILE *fp, const char *path)
-{
-    if (!fp || !wb_active())
-        return fp;
-    int saved = errno;
-    if (fp->_flags & WB_IO_NO_WRITES) {
-        uintptr_t old = wb_fdtab_get(fp->_fileno);
-        if (wb_is_file(old))
-            wb_fd_classify(fp->_fileno, path, false);   /* replaces a stale entry */
-        else
-            wb_fdtab_set(fp->_fileno, WB_FD_PLAIN);
-        errno = saved;
-        return fp;
-    }
-    wb_fd_classify(fp->_fileno, path, false);
-    FILE *cookie = wrap_stream(fp);
-    errno = saved;
-    return cookie ? cookie : fp;
-}
 
 WB_EXPORT FILE *fopen(const char *path, const char *mode)
 {
+    wb_ready();
     wb_observe_path(AT_FDCWD, path, 0);
-    return opened(REAL(fopen)(path, mode), path);
+    return wb_stream_opened(REAL(fopen)(path, mode), path);
 }
 
 WB_EXPORT FILE *fopen64(const char *path, const char *mode)
 {
+    wb_ready();
     wb_observe_path(AT_FDCWD, path, 0);
-    return opened(REAL(fopen64)(path, mode), path);
+    return wb_stream_opened(REAL(fopen64)(path, mode), path);
 }
 
 WB_EXPORT FILE *fdopen(int fd, const char *mode)
 {
     FILE *fp = REAL(fdopen)(fd, mode);
-    if (!fp || !wb_active())
+    if (!fp || !wb_ready())
         return fp;
-    FILE *cookie = wrap_stream(fp);
+    FILE *cookie = wb_stream_wrap(fp);
     return cookie ? cookie : fp;
 }
 
-/* freopen: the fd changes under the stream.  A wrapped stream is flushed
-   into our buffer, its fd detached (bytes land), the shadow reopened, and
-   the stream re-pointed at the new fd — the program keeps its pointer. */
-static FILE *reopen(const char *path, const char *mode, FILE *stream, bool is64)
+WB_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
-    if (path)
-        wb_observe_path(AT_FDCWD, path, 0);
-    struct wb_stream *s = stream_of(stream);
-    FILE *target = s ? s->shadow : stream;
-    if (s)
-        REAL(fflush)(stream);
-    int oldfd = target->_fileno;
-    struct wb_file *f = oldfd >= 0 ? wb_fd_detach_begin(oldfd) : NULL;
-    FILE *r = is64 ? REAL(freopen64)(path, mode, target) : REAL(freopen)(path, mode, target);
-    int saved = errno;
-    if (oldfd >= 0)
-        wb_fd_detach_end(oldfd, f);
-    if (!r) {
-        if (s)
-            stream->_fileno = -1;
-        errno = saved;
-        return NULL;
-    }
-    int fd = r->_fileno;
-    if (path && wb_active())
-        wb_fd_classify(fd, path, false);
-    if (s) {
-        /* The cookie keeps serving the stream: tagged or not, our
-           write/read/seek pass through correctly for the new fd. */
-        s->fd = fd;
-        stream->_fileno = fd;
-        clearerr(stream);
-        stream->_flags = (stream->_flags & ~(WB_IO_NO_READS | WB_IO_NO_WRITES | WB_IO_IS_APPENDING)) |
-                         (r->_flags & (WB_IO_NO_READS | WB_IO_NO_WRITES | WB_IO_IS_APPENDING));
-        errno = saved;
-        return stream;
-    }
-    if (stream == stdout || stream == stderr) {
-        /* freopen("log", "w", stdout): the program goes on using `stdout`. */
-        FILE *cookie = wrap_stream(r);
-        if (cookie) {
-            if (stream == stdout)
-                stdout = cookie;
-            else
-                stderr = cookie;
-            errno = saved;
-            return cookie;
-        }
-    }
-    errno = saved;
-    return r;
+    wb_ready();
+    return wb_stream_reopen(path, mode, stream, false);
+}
+WB_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+    wb_ready();
+    return wb_stream_reopen(path, mode, stream, true);
 }
 
-WB_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
-{ return reopen(path, mode, stream, false); }
-WB_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
-{ return reopen(path, mode, stream, true); }
-
+/* glibc 2.41 declares the stream argument nonnull; a program may still
+   pass NULL, and glibc's answer must stay the answer. */
 WB_EXPORT int fclose(FILE *stream)
 {
-    if (!stream || stream_of(stream))
-        return REAL(fclose)(stream);   /* cookie_close does the rest */
-    /* A real stream closes its fd with glibc's internal close: land and
-       detach a tagged fd (raw writes on fileno()) around it. */
-    int fd = stream->_fileno;
-    struct wb_file *f = fd >= 0 ? wb_fd_detach_begin(fd) : NULL;
-    if (fd >= 0 && !f)
-        wb_observe_all();   /* a pipe's EOF may tell a reader "done" */
-    int r = REAL(fclose)(stream);
-    int saved = errno;
-    if (fd >= 0)
-        wb_fd_detach_end(fd, f);
-    errno = saved;
-    return r;
+    FILE *volatile maybe_null = stream;
+    if (!maybe_null)
+        return REAL(fclose)(stream);
+    return wb_stream_close(stream);
 }
 
-/* fcloseall closes real streams with glibc's internal close: afterwards,
-   forget every tagged fd that is no longer open. */
-static void forget_closed_fds(void)
+WB_EXPORT int fcloseall(void) { return wb_streams_close_all(); }
+WB_EXPORT int fflush(FILE *stream) { return wb_stream_flush(stream, true); }
+WB_EXPORT int fflush_unlocked(FILE *stream) { return wb_stream_flush(stream, false); }
+
+WB_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
 {
-    int max = wb_fd_max_seen();
-    for (int fd = 0; fd <= max; fd++) {
-        if (!wb_is_file(wb_fdtab_get(fd)) || REAL(fcntl)(fd, F_GETFD) >= 0 || errno != EBADF)
-            continue;
-        wb_fd_detach_end(fd, wb_fd_detach_begin(fd));
-    }
+    wb_ready();
+    return wb_vdprintf(fd, fmt, ap);
 }
-
-WB_EXPORT int fcloseall(void)
-{
-    REAL(fflush)(NULL);
-    wb_drain_all();
-    int r = REAL(fcloseall)();
-    int saved = errno;
-    forget_closed_fds();
-    errno = saved;
-    return r;
-}
-
-/* An explicit flush that hands bytes to a pipe or terminal may tell
-   another process that a file is ready: land everything first.  A flush
-   of a tagged stream, or of one with no output pending, tells nobody. */
-static inline void before_flush(FILE *stream)
-{
-    if (!wb_anything_pending())
-        return;
-    if (stream && ((stream->_fileno >= 0 && wb_is_file(wb_fdtab_get(stream->_fileno))) ||
-                   stream->_IO_write_ptr <= stream->_IO_write_base))
-        return;
-    wb_drain_all();
-}
-
-/* glibc's FILE flag bits used by the direct flush below (libio/libio.h). */
-#define WB_IO_CURRENTLY_PUTTING 0x0800
-
-/* fflush of a wrapped stream, done here: its pending bytes go straight into
-   our buffer, as glibc's flush would send them (through cookie_write) —
-   the same bytes in the same order — without glibc's sync, do_write and
-   cookie dispatch (~150 instructions a call, the larger part of what
-   `fprintf; fflush` per line costs once the system call is gone).  Only
-   the plain case: a stream in output mode with no read-ahead; anything
-   else takes glibc's path.  The FILE's pointers are reset exactly as
-   glibc's new_do_write resets them. */
-static bool flush_directly(FILE *fp, bool locked)
-{
-    struct wb_stream *s = wrapped(fp);
-    if (!s)
-        return false;
-    if (locked)
-        flockfile(fp);
-    bool done = false;
-    if ((fp->_flags & WB_IO_CURRENTLY_PUTTING) && fp->_IO_read_ptr == fp->_IO_read_end &&
-        fp->_IO_write_base == fp->_IO_buf_base && fp->_IO_buf_base) {
-        size_t n = (size_t)(fp->_IO_write_ptr - fp->_IO_write_base);
-        if (n == 0 || cookie_write(s, fp->_IO_write_base, n) == (ssize_t)n) {
-            char *base = fp->_IO_buf_base;
-            fp->_IO_read_base = fp->_IO_read_ptr = fp->_IO_read_end = base;
-            fp->_IO_write_base = fp->_IO_write_ptr = base;
-            fp->_IO_write_end = (fp->_flags & (WB_IO_LINE_BUF | WB_IO_UNBUFFERED)) ? base
-                                                                                   : fp->_IO_buf_end;
-            done = true;
-        }
-        /* On an error glibc's own flush below reports it (and sets the
-           stream's error flag) exactly as for any stream. */
-    }
-    if (locked)
-        funlockfile(fp);
-    return done;
-}
-
-WB_EXPORT int fflush(FILE *stream)
-{
-    if (stream && flush_directly(stream, true))
-        return 0;
-    before_flush(stream);
-    return REAL(fflush)(stream);
-}
-
-WB_EXPORT int fflush_unlocked(FILE *stream)
-{
-    if (stream && flush_directly(stream, false))
-        return 0;
-    before_flush(stream);
-    return REAL(fflush_unlocked)(stream);
-}
-
-/* dprintf & co. format into a private FILE that glibc flushes with its
-   internal write: on a tagged fd those bytes would overtake ours.  They are
-   formatted here and handed to write() (ours), which is all vdprintf does. */
-static int vdprintf_via_write(int fd, const char *fmt, va_list ap)
-{
-    char stack[1024];
-    va_list again;
-    va_copy(again, ap);
-    int n = vsnprintf(stack, sizeof stack, fmt, ap);
-    char *buf = stack;
-    if (n >= (int)sizeof stack) {
-        buf = malloc((size_t)n + 1);
-        if (!buf) {
-            va_end(again);
-            errno = ENOMEM;
-            return -1;
-        }
-        vsnprintf(buf, (size_t)n + 1, fmt, again);
-    }
-    va_end(again);
-    int result = n;
-    for (size_t done = 0; n > 0 && done < (size_t)n;) {
-        ssize_t w = write(fd, buf + done, (size_t)n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            result = -1;
-            break;
-        }
-        done += (size_t)w;
-    }
-    if (buf != stack)
-        free(buf);
-    return result;
-}
-
-WB_EXPORT int vdprintf(int fd, const char *fmt, va_list ap) { return vdprintf_via_write(fd, fmt, ap); }
 WB_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
     (void)flag;
-    return vdprintf_via_write(fd, fmt, ap);
+    wb_ready();
+    return wb_vdprintf(fd, fmt, ap);
 }
 WB_EXPORT int dprintf(int fd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vdprintf_via_write(fd, fmt, ap);
+    wb_ready();
+    int n = wb_vdprintf(fd, fmt, ap);
     va_end(ap);
     return n;
 }
@@ -569,7 +83,8 @@ WB_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
     (void)flag;
     va_list ap;
     va_start(ap, fmt);
-    int n = vdprintf_via_write(fd, fmt, ap);
+    wb_ready();
+    int n = wb_vdprintf(fd, fmt, ap);
     va_end(ap);
     return n;
 }

@@ -1,0 +1,418 @@
+/*
+ * tagging.c — layer 8: the tagging decision and the fd table's upkeep.
+ *
+ * open & co. classify a new fd at once (they know the path, for
+ * WRITEBEHIND_PATHS); fds born elsewhere (inherited, socket, pipe, mkstemp)
+ * are classified on their first write.  Before an fd stops naming its
+ * description — close, dup2/dup3 onto it, close_range — its bytes land, so
+ * a reused fd number can never receive the old file's bytes.
+ */
+#include "tagging.h"
+
+#include "land.h"
+#include "real.h"
+#include "registry.h"
+#include "say.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <linux/kcmp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+/* ---- inodes never buffered ------------------------------------------------- */
+
+/* Inodes never buffered again, for the life of the process:
+   - mapped with mmap: reads through a mapping are memory loads nobody sees
+     (munmap is not tracked, and a mapping outlives its fd);
+   - open through a second description (the same file opened twice, by
+     open, fopen, or glibc internally): whatever reads or writes through
+     the other door — a FILE's internal read, an O_APPEND writer — sees the
+     file exactly, because nothing of it is buffered any more.
+   Guarded by wb_registry_lock; if the list cannot grow, every file counts. */
+struct inode_key { dev_t dev; ino_t ino; };
+static struct inode_key *never_inodes;
+static size_t never_count, never_cap;
+static bool never_overflow;
+
+static bool inode_never_buffered(dev_t dev, ino_t ino)
+{
+    wb_registry_enter();
+    bool found = never_overflow;
+    for (size_t i = 0; i < never_count && !found; i++)
+        found = never_inodes[i].dev == dev && never_inodes[i].ino == ino;
+    wb_registry_leave();
+    return found;
+}
+
+struct never_search { dev_t dev; ino_t ino; struct wb_file *found; };
+
+static void find_never_buffered(struct wb_file *f, void *arg)
+{
+    struct never_search *m = arg;
+    if (m->found || !WB_PEEK(f->live))
+        return;
+    wb_lock(f);
+    if (f->live && f->fd_refs && (never_overflow || (f->dev == m->dev && f->ino == m->ino)))
+        m->found = f;
+    wb_unlock(f);
+}
+
+void wb_inode_unbuffered(dev_t dev, ino_t ino)
+{
+    if (wb_reentered() || inode_never_buffered(dev, ino))   /* mmap and open are not signal-safe */
+        return;
+    wb_registry_enter();
+    if (never_count == never_cap) {
+        size_t cap = never_cap ? 2 * never_cap : 16;
+        struct inode_key *grown = realloc(never_inodes, cap * sizeof *grown);
+        if (grown) {
+            never_inodes = grown;
+            never_cap = cap;
+        } else {
+            never_overflow = true;
+        }
+    }
+    if (never_count < never_cap)
+        never_inodes[never_count++] = (struct inode_key){ dev, ino };
+    wb_registry_leave();
+    /* Files already buffered land, and their fds are looked at anew (and
+       then left untagged). */
+    for (;;) {
+        struct never_search m = { dev, ino, NULL };
+        wb_files_foreach(find_never_buffered, &m);
+        if (!m.found)
+            break;
+        wb_file_forget_all_fds(m.found);
+    }
+}
+
+/* ---- the decision ----------------------------------------------------------- */
+
+static bool same_description(int fd1, int fd2)
+{
+    pid_t pid = getpid();
+    return REAL(syscall)(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2) == 0;
+}
+
+struct sibling_search { dev_t dev; ino_t ino; int fd; struct wb_file *same; bool other; };
+
+static void find_sibling(struct wb_file *f, void *arg)
+{
+    struct sibling_search *s = arg;
+    if (s->same || !WB_PEEK(f->live) || WB_PEEK(f->dev) != s->dev || WB_PEEK(f->ino) != s->ino)
+        return;
+    wb_lock(f);
+    bool here = f->live && f->dev == s->dev && f->ino == s->ino;
+    if (here && f->fd_refs && same_description(s->fd, f->fd))
+        s->same = f;
+    else if (here)
+        s->other = true;
+    if (s->same)
+        f->fd_refs++;   /* claimed while locked, so it cannot retire under us */
+    wb_unlock(f);
+}
+
+static bool path_selected(const char *path)
+{
+    if (!path || !wb_cfg.paths)
+        return false;
+    for (char **g = wb_cfg.paths; *g; g++)
+        if (fnmatch(*g, path, 0) == 0)
+            return true;
+    return false;
+}
+
+static bool fd_selected(int fd)
+{
+    if (!wb_cfg.fds)
+        return false;
+    for (int *p = wb_cfg.fds; *p >= 0; p++)
+        if (*p == fd)
+            return true;
+    return false;
+}
+
+static char *proc_path(int fd)
+{
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return NULL;
+    target[n] = 0;
+    return strdup(target);
+}
+
+/* Why an fd is not tagged, or NULL when it may be. */
+static const char *refusal(int fd, int fl, const struct stat *st, const char *path,
+                           const char *abs, bool inherited)
+{
+    if ((fl & O_ACCMODE) == O_RDONLY)
+        return "not open for writing";
+#ifdef O_PATH
+    if (fl & O_PATH)
+        return "O_PATH";
+#endif
+    if (fl & O_DIRECT)
+        return "O_DIRECT (the program asked to bypass caching)";
+    if (fl & (O_SYNC | O_DSYNC))
+        return "O_SYNC/O_DSYNC (the program asked for synchronous writes)";
+    if (S_ISFIFO(st->st_mode) && !wb_cfg.pipes)
+        return "a pipe (set WRITEBEHIND_PIPES=1 to buffer pipes)";
+    if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
+        return "not a regular file";
+    if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
+        !(inherited && fd_selected(fd)))
+        return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS";
+    if (S_ISREG(st->st_mode) && inode_never_buffered(st->st_dev, st->st_ino))
+        return "the file is mapped into memory (mmap) or open twice: its writes go straight "
+               "through";
+    return NULL;
+}
+
+static void land_stderr(void)
+{
+    uintptr_t e = wb_fdtab_get(2);
+    if (wb_is_file(e))
+        wb_land_file((struct wb_file *)e);
+}
+
+/* A record for fd's description: shared with a dup'd fd's, or new.  NULL
+   with *why set when it must stay untagged. */
+static struct wb_file *attach(int fd, int fl, const struct stat *st, const char *path,
+                              char **abs, const char **why)
+{
+    struct sibling_search s = { st->st_dev, st->st_ino, fd, NULL, false };
+    wb_files_foreach(find_sibling, &s);
+    if (s.same) {
+        wb_debug("fd %d (%s) tagged: shares the buffer of fd %d", fd, *abs ? *abs : "?",
+                 s.same->fd);
+        return s.same;
+    }
+    if (s.other) {
+        /* Two doors to one file: neither is buffered from now on. */
+        wb_inode_unbuffered(st->st_dev, st->st_ino);
+        *why = "the file is open through another description too (neither is buffered)";
+        return NULL;
+    }
+    struct wb_file *f = wb_file_new();
+    if (!f) {
+        *why = "out of memory";
+        return NULL;
+    }
+    wb_lock(f);
+    wb_file_reset_locked(f);
+    f->fd = fd;
+    f->fd_refs = 1;
+    WB_POKE(f->dev, st->st_dev);
+    WB_POKE(f->ino, st->st_ino);
+    f->fl_flags = fl;
+    f->is_pipe = S_ISFIFO(st->st_mode);
+    f->path = *abs ? *abs : path ? strdup(path) : NULL;
+    *abs = NULL;
+    WB_POKE(f->live, true);
+    wb_unlock(f);
+    atomic_fetch_add(&wb_live_files, 1);
+    atomic_store_explicit(&wb_say_before, land_stderr, memory_order_release);
+    wb_stats_add(&wb_stats.files, 1);
+    wb_debug("fd %d (%s) tagged", fd, f->path ? f->path : "?");
+    return f;
+}
+
+/* Puts the answer for fd in the table; returns what the table now says. */
+static uintptr_t install(int fd, struct wb_file *f, bool inherited)
+{
+    uintptr_t result = f ? (uintptr_t)f : WB_FD_PLAIN;
+    uintptr_t old = wb_fdtab_get(fd);
+    if (inherited && old != WB_FD_UNKNOWN) {
+        /* Someone else decided meanwhile (a concurrent open or close). */
+        if (f)
+            wb_fd_detach_end(-1, f);
+        return old;
+    }
+    /* A fresh fd from open() replaces whatever a close we did not see left
+       behind; a first write only fills an UNKNOWN slot, so it can never
+       undo a concurrent close (CLOSING). */
+    bool installed = inherited ? wb_fdtab_cas(fd, WB_FD_UNKNOWN, result)
+                               : (wb_fdtab_set(fd, result), true);
+    if (!installed)
+        result = wb_fdtab_get(fd);
+    if (wb_is_file(old) && old != result && !inherited)
+        wb_fd_detach_end(-1, (struct wb_file *)old);
+    if (!installed && f)
+        wb_fd_detach_end(-1, f);
+    return result;
+}
+
+uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
+{
+    if (!wb_state_active() || (unsigned)fd >= WB_FD_LIMIT)
+        return WB_FD_PLAIN;
+    if (wb_reentered()) {
+        /* Opened in a signal handler, which must not wait for the locks the
+           sibling search takes: classified at its first write instead. */
+        if (!inherited)
+            wb_fdtab_set(fd, WB_FD_UNKNOWN);
+        return WB_FD_PLAIN;
+    }
+    int saved = errno;
+    struct stat st;
+    int fl = REAL(fcntl)(fd, F_GETFL);
+    if (fl < 0 || REAL(fstat)(fd, &st) < 0) {
+        errno = saved;
+        return WB_FD_PLAIN;   /* not an open fd: nothing to install */
+    }
+    char *abs = wb_cfg.select_any || wb_cfg.debug || !path ? proc_path(fd) : NULL;
+    const char *why = refusal(fd, fl, &st, path, abs, inherited);
+    struct wb_file *f = why ? NULL : attach(fd, fl, &st, path, &abs, &why);
+    if (why)
+        wb_debug("fd %d (%s) not tagged: %s", fd, abs ? abs : path ? path : "?", why);
+    free(abs);
+    uintptr_t result = install(fd, f, inherited);
+    errno = saved;
+    return result;
+}
+
+struct wb_file *wb_file_for_fd(int fd)
+{
+    uintptr_t e = wb_fdtab_get(fd);
+    if (e == WB_FD_UNKNOWN)
+        e = wb_fd_classify(fd, NULL, true);
+    return wb_is_file(e) ? (struct wb_file *)e : NULL;
+}
+
+struct inode_search { dev_t dev; ino_t ino; bool found; };
+
+static void find_inode(struct wb_file *f, void *arg)
+{
+    struct inode_search *k = arg;
+    if (WB_PEEK(f->live) && WB_PEEK(f->dev) == k->dev && WB_PEEK(f->ino) == k->ino)
+        k->found = true;
+}
+
+/* A read-only (or O_PATH) fd may be a second door to a buffered file. */
+static void check_second_door(int fd)
+{
+    struct stat st;
+    int saved = errno;
+    if (atomic_load(&wb_live_files) && REAL(fstat)(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        struct inode_search k = { st.st_dev, st.st_ino, false };
+        wb_files_foreach(find_inode, &k);
+        if (k.found)
+            wb_inode_unbuffered(st.st_dev, st.st_ino);
+    }
+    errno = saved;
+}
+
+void wb_fd_opened(int fd, const char *path, int flags)
+{
+    if (fd < 0 || !wb_state_active())
+        return;
+    if ((flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH)) {
+        /* Cannot be tagged; still replaces whatever a close we did not
+           see may have left in the table. */
+        if (wb_is_file(wb_fdtab_get(fd)))
+            wb_fd_classify(fd, path, false);
+        else
+            wb_fdtab_set(fd, WB_FD_PLAIN);
+        check_second_door(fd);
+        return;
+    }
+    wb_fd_classify(fd, path, false);
+}
+
+/* ---- fds that change ------------------------------------------------------- */
+
+struct wb_file *wb_fd_detach_begin(int fd)
+{
+    uintptr_t e = wb_fdtab_get(fd);
+    if (wb_reentered() && wb_is_file(e)) {
+        /* Closes from signal handlers are replayed later (reenter.c); one
+           that gets here anyway lands what it can and must not wait. */
+        wb_land_nowait((struct wb_file *)e);
+        return NULL;
+    }
+    if (!wb_is_file(e)) {
+        if (e != WB_FD_UNKNOWN)
+            wb_fdtab_set(fd, WB_FD_CLOSING);
+        return NULL;
+    }
+    struct wb_file *f = (struct wb_file *)e;
+    wb_lock(f);
+    if (wb_fdtab_get(fd) != e) {      /* lost a race with another close */
+        wb_unlock(f);
+        return wb_fd_detach_begin(fd);
+    }
+    /* Land everything while holding the lock at the end, so no byte written
+       before this point can follow a write that passes through (CLOSING). */
+    wb_file_land_idle_locked(f);
+    wb_fdtab_set(fd, WB_FD_CLOSING);
+    f->fd_refs--;
+    if (f->fd_refs && f->fd == fd) {
+        int other = wb_fdtab_find(e, fd);
+        if (other >= 0)
+            f->fd = other;
+        else
+            f->fd_refs = 0;   /* table lost track (out of memory): stop buffering */
+    }
+    wb_unlock(f);
+    return f;
+}
+
+void wb_fd_detach_end(int fd, struct wb_file *f)
+{
+    if (fd >= 0 && wb_fdtab_get(fd) == WB_FD_CLOSING)
+        wb_fdtab_set(fd, WB_FD_UNKNOWN);
+    if (!f)
+        return;
+    wb_lock(f);
+    bool retire = f->live && f->fd_refs == 0;
+    if (fd < 0 && f->fd_refs)   /* a claim dropped without a close */
+        retire = f->live && --f->fd_refs == 0;
+    wb_unlock(f);
+    if (retire)
+        wb_file_retire(f);
+}
+
+void wb_fd_dup(int oldfd, int newfd)
+{
+    uintptr_t e = wb_fdtab_get(oldfd);
+    if (wb_reentered() && wb_is_file(e)) {
+        /* a signal handler must not wait for the lock: newfd is
+           classified (and found to share the file) at its first write */
+        wb_fdtab_set(newfd, WB_FD_UNKNOWN);
+        return;
+    }
+    if (!wb_is_file(e)) {
+        wb_fdtab_set(newfd, e == WB_FD_PLAIN ? WB_FD_PLAIN : WB_FD_UNKNOWN);
+        return;
+    }
+    struct wb_file *f = (struct wb_file *)e;
+    wb_lock(f);
+    if (f->live && f->fd_refs) {
+        f->fd_refs++;
+        wb_fdtab_set(newfd, e);
+    } else {
+        wb_fdtab_set(newfd, WB_FD_UNKNOWN);
+    }
+    wb_unlock(f);
+}
+
+void wb_file_forget_all_fds(struct wb_file *f)
+{
+    if (wb_reentered())   /* F_SETFL in a signal handler: the flags are read anew by
+                             the kernel at every write anyway */
+        return;
+    wb_lock(f);
+    wb_file_land_idle_locked(f);
+    wb_fdtab_forget((uintptr_t)f);
+    f->fd_refs = 0;
+    wb_unlock(f);
+    wb_file_retire(f);
+}

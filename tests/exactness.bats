@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Doors other than write(): each scenario of tests/helpers/exact_ops.c runs
+# plainly and under the library; the output, the exit status, the file's
+# bytes, mode and size (and its times, where the program set them) must be
+# the same.
+
+load test_helper/common
+
+# exact SCENARIO [times]: compare a plain and a library run of the scenario.
+exact() {
+    local sc=$1 times=${2:-} d
+    for d in plain wb; do
+        mkdir -p "$BATS_TEST_TMPDIR/$d"
+    done
+    local p=$BATS_TEST_TMPDIR/plain w=$BATS_TEST_TMPDIR/wb sp=0 sw=0
+    (cd "$p" && timeout 60 "$(helper exact_ops)" "$sc" out) >"$p.stdout" 2>"$p.stderr" || sp=$?
+    (cd "$w" && LD_PRELOAD="$(wb_env)" timeout 60 "$(helper exact_ops)" "$sc" out) \
+        >"$w.stdout" 2>"$w.stderr" || sw=$?
+    ((sp != 2)) || { echo "exact_ops refused scenario '$sc':"; cat "$p.stderr"; return 1; }
+    [[ $sp == "$sw" ]] || { echo "exit status: plain $sp, writebehind $sw"; cat "$w.stderr"; return 1; }
+    diff "$p.stdout" "$w.stdout" || return 1
+    diff "$p.stderr" "$w.stderr" || return 1
+    cmp "$p/out" "$w/out" || return 1
+    local fmt='%f %s'
+    [[ -z $times ]] || fmt='%f %s %Y %X'
+    [[ $(stat -c "$fmt" "$p/out") == "$(stat -c "$fmt" "$w/out")" ]] ||
+        { echo "stat: plain $(stat -c "$fmt" "$p/out"), writebehind $(stat -c "$fmt" "$w/out")"; return 1; }
+}
+
+@test "exactness: the comparison refuses a scenario the helper does not know" {
+    run exact no_such_scenario
+    [ "$status" -ne 0 ]
+    [[ $output == *"refused scenario"* ]]
+}
+
+@test "futimens after writes: the times the program set stay (tar, gzip, cp -p)" {
+    exact futimens times
+}
+
+@test "utimensat on the path after writes: the times the program set stay" {
+    exact utimensat times
+}
+
+@test "fchmod between writes: mode and size as plain" {
+    exact fchmod
+}
+
+@test "clone() without CLONE_VM: the child sees every byte, writes none twice" {
+    exact clone
+}
+
+@test "syscall(SYS_clone) used like fork: the child sees every byte, writes none twice" {
+    exact syscall_clone
+}
+
+@test "vfork: the child sees every byte; its _exit leaves the parent's library alone" {
+    exact vfork
+}
+
+@test "raise(SIGSTOP): a parent waiting with WUNTRACED sees every byte" {
+    exact raise_stop
+}
+
+@test "/proc/self/fdinfo: pos: is the plain offset" {
+    exact fdinfo
+}
+
+@test "ioctl FIONREAD: counts the bytes a plain run would" {
+    exact fionread
+}
+
+@test "a second door: an fopen(\"r\") FILE reads what was written, before and after" {
+    exact second_door
+}
+
+@test "syscall(SYS_exit) from the only program thread: the process ends, the bytes land" {
+    exact sys_exit
+}

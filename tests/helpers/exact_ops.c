@@ -1,0 +1,251 @@
+/*
+ * exact_ops — scenarios where a program (or another process it waits for)
+ * looks at a file through a door other than write(): each prints what it
+ * sees, so a plain run and a run under the library must print the same and
+ * leave the same files (tests/exactness.bats).
+ *
+ *   exact_ops SCENARIO FILE
+ *
+ * Exit status 2 is a usage error only (an unknown scenario).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *path;
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+static int open_out(void)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("open");
+    return fd;
+}
+
+static void lines(int fd, int from, int n)
+{
+    for (int i = from; i < from + n; i++) {
+        char line[32];
+        int len = snprintf(line, sizeof line, "line#%d\n", i);
+        if (write(fd, line, (size_t)len) != len)
+            die("write");
+    }
+}
+
+static long size_of(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* A time far from now, so "now" cannot match it by chance. */
+static const struct timespec fixed[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+static int sc_futimens(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    if (futimens(fd, fixed))
+        die("futimens");
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_utimensat(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    if (utimensat(AT_FDCWD, path, fixed, 0))
+        die("utimensat");
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_fchmod(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 100);
+    if (fchmod(fd, 0600))
+        die("fchmod");
+    lines(fd, 100, 100);
+    struct stat st;
+    fstat(fd, &st);
+    printf("mode %o size %ld\n", st.st_mode & 07777, (long)st.st_size);
+    return close(fd) ? 1 : 0;
+}
+
+static int child_reports(void *arg)
+{
+    (void)arg;
+    printf("child sees %ld bytes\n", size_of(path));
+    fflush(stdout);
+    return 0;
+}
+
+static int sc_clone(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    fflush(stdout);
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    pid_t pid = clone(child_reports, stack + sizeof stack, SIGCHLD, NULL);
+    if (pid < 0)
+        die("clone");
+    int st;
+    waitpid(pid, &st, 0);
+    lines(fd, 1000, 10);
+    printf("parent sees %ld bytes after the child\n", size_of(path));
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_syscall_clone(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    fflush(stdout);
+    long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0)
+        die("clone");
+    if (pid == 0) {
+        child_reports(NULL);
+        _exit(0);
+    }
+    int st;
+    waitpid((pid_t)pid, &st, 0);
+    lines(fd, 1000, 10);
+    printf("parent sees %ld bytes\n", size_of(path));
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_vfork(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    fflush(stdout);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        execlp("stat", "stat", "-c", "child sees %s bytes", path, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    pid = vfork();
+    if (pid == 0)
+        _exit(7);   /* the parent's library must survive its child's _exit */
+    waitpid(pid, &st, 0);
+    printf("second child: %d\n", WEXITSTATUS(st));
+    lines(fd, 1000, 10);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_raise_stop(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open_out();
+        lines(fd, 0, 1000);
+        raise(SIGSTOP);   /* the parent looks while we are stopped */
+        lines(fd, 1000, 10);
+        _exit(close(fd) ? 1 : 0);
+    }
+    int st;
+    waitpid(pid, &st, WUNTRACED);
+    printf("stopped: %d, the file holds %ld bytes\n", WIFSTOPPED(st), size_of(path));
+    kill(pid, SIGCONT);
+    waitpid(pid, &st, 0);
+    printf("exit %d, the file holds %ld bytes\n", WEXITSTATUS(st), size_of(path));
+    return 0;
+}
+
+static int sc_fdinfo(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    char p[64], buf[256];
+    snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        die("fdinfo");
+    while (fgets(buf, sizeof buf, f))
+        if (!strncmp(buf, "pos:", 4))
+            fputs(buf, stdout);
+    fclose(f);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_fionread(void)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    lines(fd, 0, 1000);
+    int n = -1;
+    lseek(fd, 0, SEEK_SET);   /* lands: FIONREAD then counts from here */
+    lines(fd, 0, 10);
+    if (ioctl(fd, FIONREAD, &n))
+        die("FIONREAD");
+    printf("FIONREAD %d\n", n);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_second_door(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    FILE *r = fopen(path, "r");   /* glibc reads it with its internal read */
+    if (!r)
+        die("fopen");
+    char buf[64];
+    long n = 0;
+    while (fgets(buf, sizeof buf, r))
+        n++;
+    printf("the reader sees %ld lines\n", n);
+    lines(fd, 1000, 500);
+    clearerr(r);
+    while (fgets(buf, sizeof buf, r))
+        n++;
+    printf("then %ld lines\n", n);
+    fclose(r);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_sys_exit(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    syscall(SYS_exit, 0);   /* the only program thread leaves: the process ends */
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct { const char *name; int (*fn)(void); } scenarios[] = {
+        { "futimens", sc_futimens },     { "utimensat", sc_utimensat },
+        { "fchmod", sc_fchmod },         { "clone", sc_clone },
+        { "syscall_clone", sc_syscall_clone }, { "vfork", sc_vfork },
+        { "raise_stop", sc_raise_stop }, { "fdinfo", sc_fdinfo },
+        { "fionread", sc_fionread },     { "second_door", sc_second_door },
+        { "sys_exit", sc_sys_exit },
+    };
+    if (argc == 3)
+        for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
+            if (!strcmp(argv[1], scenarios[i].name)) {
+                path = argv[2];
+                return scenarios[i].fn();
+            }
+    fprintf(stderr, "usage: exact_ops SCENARIO FILE\n");
+    return 2;
+}
