@@ -2855,7 +2855,7 @@ static int meta_main(void)
     return 0;
 }
 
-/* A run that hangs (a plain one never does) is killed after 120 s
+/* A run that hangs (a plain one never does) is killed after 60 s
    ($DIFFTEST_WATCHDOG_S): the test then sees "signal KILL" instead of
    waiting forever.  POSIX timers vanish in forked
    children and at exec; children are bounded by collect(). */
@@ -2863,7 +2863,7 @@ static void start_watchdog(void)
 {
     /* DIFFTEST_WATCHDOG_S: sanitizer builds run several times slower */
     const char *env = getenv("DIFFTEST_WATCHDOG_S");
-    unsigned long seconds = env && *env ? parse_number(env) : 120;
+    unsigned long seconds = env && *env ? parse_number(env) : 60;
     struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL };
     timer_t t;
     struct itimerspec when = { .it_value = { (time_t)seconds, 0 } };
