@@ -6,7 +6,8 @@
 #
 # Each class has its own test (base operations plus that class), run with
 # default settings and with 64-byte buffers and a 1 ms timer; two more tests
-# run every class that passes together.  The issue's bar is 10,000 seeds x
+# run every class that passes together.  A run that hangs is killed by the
+# helper's watchdog (60 s; DIFFTEST_WATCHDOG_S).  The issue's bar is 10,000 seeds x
 # 2000 operations per configuration, a long run done by hand:
 #   DIFFTEST_SEEDS=10000 bats tests/differential.bats
 # `make test` runs DIFFTEST_SEEDS (40; 10 under sanitizers) for the combined
@@ -21,7 +22,7 @@
 load test_helper/common
 load test_helper/semantics
 
-KNOWN_FAILING_CLASSES=(meta ipc glibc_internal wide longjmp voice fsize)
+KNOWN_FAILING_CLASSES=(meta ipc glibc_internal stdio_pos wide longjmp voice fsize)
 if [[ -v DIFFTEST_KNOWN_FAILING ]]; then
     read -ra KNOWN_FAILING_CLASSES <<<"$DIFFTEST_KNOWN_FAILING"
 fi
@@ -127,11 +128,14 @@ seeds_agree() {
 }
 
 # class_test CLASS: base plus CLASS, both configurations.  A class in
-# KNOWN_FAILING_CLASSES must still differ somewhere.
+# KNOWN_FAILING_CLASSES must still differ somewhere; it runs beside every
+# passing class, where its differences show soonest (stdio_pos agrees on
+# ten seeds beside base alone, and differs on seed 3 beside proc and offsets).
 class_test() {
     local class=$1 classes=base rc=0
     local -a extra=()
     [[ $class != base ]] && classes=base,$class
+    known_failing "$class" && classes=$(passing_classes),$class
     # A signal interrupts the library itself only in a write it makes:
     # pipes buffered too, and the pipe writes larger than a buffer.
     [[ $class == longjmp ]] && extra=(WRITEBEHIND_PIPES=1)
