@@ -11,10 +11,13 @@
  * second thread makes glibc's stdio take locks (putc measured 6.5x slower).
  * Once started it stays, asleep when nothing is buffered, until exit
  * (wb_flusher_stop; a process whose main thread called pthread_exit is
- * ended by the thread count in threads.c): a thread that comes and goes
- * would sooner or later be half torn down at a fork, holding allocator
- * locks the child then waits for forever (AddressSanitizer's are not reset
- * in a fork child; glibc's malloc locks are).  All signals are blocked in it: the
+ * ended by the thread count in threads.c), or until a call that needs the
+ * process to be single-threaded (wb_flusher_pause: unshare, setns,
+ * seccomp...), which waits until the thread is gone for good (joined): a
+ * thread that came and went on its own would sooner or later be half torn
+ * down at a fork, holding allocator locks the child then waits for forever
+ * (AddressSanitizer's are not reset in a fork child; glibc's malloc locks
+ * are).  All signals are blocked in it: the
  * SIGPIPE/SIGXFSZ a write raises belong to the program's next call
  * (wb_raise_for_error), not to us.
  *
@@ -40,7 +43,7 @@ static pthread_cond_t gone_cond = PTHREAD_COND_INITIALIZER;    /* the thread lef
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;   /* the thread is in */
 static struct wb_job *queue_head, *queue_tail;
 static struct wb_job *dirty_head;
-static bool running, stopping, broken;
+static bool running, stopping, broken, joining;
 /* fork waits until a thread being born is fully started: until then it may
    hold the allocator's locks (see above). */
 static bool started;
@@ -68,11 +71,16 @@ static void ensure_running(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The default stack size: glibc carves the program's static TLS out of
-       every thread's stack, so a small fixed size fails (EINVAL) in programs
-       with large thread-local data.  Untouched stack pages cost nothing. */
+    /* A small stack, so a tight RLIMIT_AS leaves the program its room; glibc
+       carves the program's static TLS out of every thread's stack, so with
+       large thread-local data the small size fails (EINVAL) and the default
+       one is used instead. */
+    pthread_attr_setstacksize(&attr, 256 << 10);
     int err = wb_start_own_thread(&flusher_thread, &attr, flusher_main, NULL);
+    if (err == EINVAL) {
+        pthread_attr_setstacksize(&attr, 8 << 20);
+        err = wb_start_own_thread(&flusher_thread, &attr, flusher_main, NULL);
+    }
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
@@ -82,9 +90,12 @@ static void ensure_running(void)
            landing stderr: a file lock may be held here, possibly the one
            of a tagged stderr. */
         wb_state_give_up();
-        wb_say_unlanded("cannot start the background writer thread (%s); writing unbuffered "
-                        "from now on (check the process and memory limits: ulimit -u, "
-                        "ulimit -v)", strerror(err));
+        /* Only with -d: a plain run prints nothing here either (a tight
+           ulimit -u or -v is the program's business, not ours). */
+        if (wb_say_debug)
+            wb_say_unlanded("cannot start the background writer thread (%s); writing "
+                            "unbuffered from now on (check ulimit -u and ulimit -v)",
+                            strerror(err));
         return;
     }
     running = true;
@@ -210,9 +221,26 @@ void wb_flusher_stop(void)
     pthread_mutex_lock(&queue_lock);
     stopping = true;
     pthread_cond_broadcast(&queue_cond);
-    if (running && !pthread_equal(pthread_self(), flusher_thread))
-        while (running)
+    if (running && !pthread_equal(pthread_self(), flusher_thread)) {
+        if (!joining) {   /* one joins; a second stopper waits for it */
+            joining = true;
+            pthread_mutex_unlock(&queue_lock);
+            pthread_join(flusher_thread, NULL);
+            pthread_mutex_lock(&queue_lock);
+            joining = false;
+            pthread_cond_broadcast(&gone_cond);
+        }
+        while (running || joining)
             pthread_cond_wait(&gone_cond, &queue_lock);
+    }
+    pthread_mutex_unlock(&queue_lock);
+}
+
+void wb_flusher_pause(void)
+{
+    wb_flusher_stop();
+    pthread_mutex_lock(&queue_lock);
+    stopping = false;   /* the next buffer that needs it starts a new one */
     pthread_mutex_unlock(&queue_lock);
 }
 
@@ -236,5 +264,5 @@ void wb_flusher_after_fork_child(bool held)
     pthread_cond_init(&gone_cond, NULL);
     pthread_cond_init(&start_cond, NULL);
     queue_head = queue_tail = dirty_head = NULL;
-    running = started = false;
+    running = started = joining = false;
 }

@@ -30,7 +30,11 @@ struct wb_job {
 
 void wb_flusher_enqueue(struct wb_job *job) WB_HIDDEN;  /* a buffer is ready */
 void wb_flusher_dirty(struct wb_job *job) WB_HIDDEN;    /* its fill got a first byte */
+/* Exit: the thread is stopped, and joined, for good. */
 void wb_flusher_stop(void) WB_HIDDEN;
+/* The process must be single-threaded now (unshare, setns, seccomp...):
+   the thread is stopped and joined; the next buffer starts a new one. */
+void wb_flusher_pause(void) WB_HIDDEN;
 void wb_flusher_prefork(void) WB_HIDDEN;
 void wb_flusher_postfork_parent(void) WB_HIDDEN;
 void wb_flusher_after_fork_child(bool held) WB_HIDDEN;   /* held: as buffer.h */

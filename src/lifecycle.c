@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static __thread bool initializing_here __attribute__((tls_model("initial-exec")));
@@ -88,6 +89,36 @@ void wb_fork_child(void)
     atomic_store(&library_pid, getpid());
 }
 
+static void force_slow_path(struct wb_file *f, void *arg);
+
+void wb_lone_thread(bool forever)
+{
+    if (wb_state_now() == WB_UNINIT || wb_reentered())
+        return;
+    wb_land_all();
+    if (forever) {
+        wb_state_give_up();
+        wb_files_foreach(force_slow_path, NULL);
+        wb_land_all();   /* what raced in before the fast path closed */
+    }
+    wb_flusher_pause();
+}
+
+void wb_limit_changing(int resource, unsigned long long soft)
+{
+    if (resource == RLIMIT_FSIZE && soft != (unsigned long long)RLIM_INFINITY)
+        wb_lone_thread(true);
+    else if (resource == RLIMIT_NPROC || resource == RLIMIT_AS)
+        wb_lone_thread(false);   /* the thread's slot and stack are given back */
+}
+
+/* A finite RLIMIT_FSIZE from the start: write through (see above). */
+static bool fsize_unlimited(void)
+{
+    struct rlimit rl;
+    return getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY;
+}
+
 void wb_init_slow(void)
 {
     if (initializing_here)
@@ -101,7 +132,7 @@ void wb_init_slow(void)
     initializing_here = true;
     atomic_store(&library_pid, getpid());
     wb_real_resolve_all();
-    bool ok = wb_config_load();
+    bool ok = wb_config_load() && fsize_unlimited();
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
     if (ok)
         wb_signals_install();

@@ -21,6 +21,16 @@ static inline bool wb_ready(void)
    and every later write goes straight through, in order. */
 void wb_shutdown(void) WB_HIDDEN;
 
+/* Before a call that needs the process single-threaded, sandboxes it, or
+   changes the limits the writer thread counts against (unshare, setns,
+   seccomp, setrlimit...): everything lands and the writer thread is
+   stopped and joined (the next buffer starts a new one).  forever: from
+   now on nothing is buffered (a sandbox may forbid what the library needs). */
+void wb_lone_thread(bool forever) WB_HIDDEN;
+/* A resource limit the program sets: a finite RLIMIT_FSIZE makes the kernel
+   cut writes short (then EFBIG), which only unbuffered writes reproduce. */
+void wb_limit_changing(int resource, unsigned long long soft) WB_HIDDEN;
+
 /* In a vfork child (which shares the parent's memory until exec or exit)?
    Costs a getpid: for the exit paths only. */
 bool wb_in_vfork_child(void) WB_HIDDEN;

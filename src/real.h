@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -35,6 +36,10 @@
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <wchar.h>
 
 /* Symbols glibc exports but whose prototypes the headers hide or lack. */
@@ -42,6 +47,7 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+int capset(cap_user_header_t, const cap_user_data_t);   /* exported; declared by libcap only */
 int __fxstat(int, int, struct stat *);
 int __fxstat64(int, int, struct stat64 *);
 int __xstat(int, const char *, struct stat *);
@@ -90,14 +96,17 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
-    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall)                                  \
+    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
+    X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(fflush) X(fflush_unlocked)                                                          \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \
     X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf)            \
-    X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(pthread_create)
+    X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(vprintf) X(vfprintf) X(__vprintf_chk)          \
+    X(__vfprintf_chk) X(pthread_create) X(sem_post) X(pthread_cond_signal)                  \
+    X(pthread_cond_broadcast) X(pthread_mutex_unlock) X(pthread_rwlock_unlock)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)

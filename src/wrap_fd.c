@@ -185,6 +185,8 @@ WB_EXPORT int fcntl64(int fd, int cmd, ...)
 
 WB_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
+    if (flags & CLOSE_RANGE_UNSHARE)
+        wb_lone_thread(false);   /* the writer must not stay on the old fd table */
     if (wb_reentered() && !(flags & CLOSE_RANGE_CLOEXEC))
         return wb_reentered_close_range(first, last, flags);
     return wb_op_close_range(first, last, flags);

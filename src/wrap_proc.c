@@ -29,7 +29,11 @@
 #include "real.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <sched.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -189,4 +193,75 @@ WB_EXPORT void quick_exit(int status)
     shutdown_unless_vfork_child();
     REAL(quick_exit)(status);
     __builtin_unreachable();
+}
+
+/* ---- calls that need a lone thread, or change what the writer counts against ---
+ *
+ * unshare(CLONE_NEWUSER) and setns into a user or mount namespace fail
+ * with EINVAL in a multi-threaded process; unshare(CLONE_FILES) would leave
+ * the writer on the old fd table; a seccomp filter may forbid the calls the
+ * library makes; the writer is a task RLIMIT_NPROC counts, and its stack is
+ * address space RLIMIT_AS counts.  So before each: everything lands and the
+ * writer is stopped (lifecycle.c); after a seccomp filter nothing is
+ * buffered any more. */
+WB_EXPORT int unshare(int flags) { wb_lone_thread(false); return REAL(unshare)(flags); }
+WB_EXPORT int setns(int fd, int nstype) { wb_lone_thread(false); return REAL(setns)(fd, nstype); }
+WB_EXPORT int capset(cap_user_header_t h, const cap_user_data_t d)
+{ wb_lone_thread(false); return REAL(capset)(h, d); }
+WB_EXPORT int setfsuid(uid_t uid) { wb_lone_thread(false); return REAL(setfsuid)(uid); }
+WB_EXPORT int setfsgid(gid_t gid) { wb_lone_thread(false); return REAL(setfsgid)(gid); }
+
+/* glibc declares setrlimit's limit nonnull; the kernel answers EFAULT. */
+static void limit_changing(int r, const struct rlimit *l)
+{
+    if (l)
+        wb_limit_changing(r, l->rlim_cur);
+}
+static void limit64_changing(int r, const struct rlimit64 *l)
+{
+    if (l)
+        wb_limit_changing(r, l->rlim_cur);
+}
+WB_EXPORT int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
+{ limit_changing((int)r, l); return REAL(setrlimit)(r, l); }
+WB_EXPORT int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
+{ limit64_changing((int)r, l); return REAL(setrlimit64)(r, l); }
+WB_EXPORT int prlimit(pid_t pid, enum __rlimit_resource r, const struct rlimit *l, struct rlimit *old)
+{
+    if (pid == 0 || pid == getpid())
+        limit_changing((int)r, l);
+    return REAL(prlimit)(pid, r, l, old);
+}
+WB_EXPORT int prlimit64(pid_t pid, enum __rlimit_resource r, const struct rlimit64 *l,
+                        struct rlimit64 *old)
+{
+    if (pid == 0 || pid == getpid())
+        limit64_changing((int)r, l);
+    return REAL(prlimit64)(pid, r, l, old);
+}
+
+/* prctl: a seccomp filter (or strict mode) may forbid what the library
+   needs; everything else passes.  Every argument is one register. */
+WB_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
+    unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (option == PR_SET_SECCOMP)
+        wb_lone_thread(true);
+    return REAL(prctl)(option, a, b, c, d);
+}
+
+/* A fork that fails for want of a task slot (RLIMIT_NPROC) would have had
+   one without our writer: it is stopped, and the fork tried again. */
+WB_EXPORT pid_t fork(void)
+{
+    pid_t pid = REAL(fork)();
+    if (pid < 0 && errno == EAGAIN && wb_state_now() != WB_UNINIT) {
+        wb_lone_thread(false);
+        pid = REAL(fork)();
+    }
+    return pid;
 }

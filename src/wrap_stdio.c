@@ -88,3 +88,43 @@ WB_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
     va_end(ap);
     return n;
 }
+
+/* printf & co. on a stream the library did not wrap (a pipe, a terminal):
+   what it prints may tell another process that a file is ready, so
+   everything lands first, as the catalogue's generated v* twins do. */
+WB_EXPORT int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wb_observe_stream(stdout);
+    int n = REAL(vprintf)(fmt, ap);
+    va_end(ap);
+    return n;
+}
+WB_EXPORT int fprintf(FILE *fp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wb_observe_stream(fp);
+    int n = REAL(vfprintf)(fp, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WB_EXPORT int __printf_chk(int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wb_observe_stream(stdout);
+    int n = REAL(__vprintf_chk)(flag, fmt, ap);
+    va_end(ap);
+    return n;
+}
+WB_EXPORT int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    wb_observe_stream(fp);
+    int n = REAL(__vfprintf_chk)(fp, flag, fmt, ap);
+    va_end(ap);
+    return n;
+}

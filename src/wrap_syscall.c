@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 static long next_syscall(long nr, long a, long b, long c, long d, long e, long f)
@@ -105,6 +107,8 @@ WB_EXPORT __attribute__((no_sanitize("address"))) long syscall(long nr, ...)
             return r;
         }
     case SYS_close_range:
+        if ((unsigned)c & CLOSE_RANGE_UNSHARE)
+            wb_lone_thread(false);   /* the writer must not stay on the old table */
         if (!((unsigned)c & CLOSE_RANGE_CLOEXEC)) {
             /* The same operation as the wrapper: it detaches every fd in
                the range. */
@@ -129,6 +133,25 @@ WB_EXPORT __attribute__((no_sanitize("address"))) long syscall(long nr, ...)
         break;
     case SYS_exit_group:
         wb_shutdown();
+        break;
+    /* the process must be single-threaded, or is sandboxed (wrap_proc.c) */
+    case SYS_unshare: case SYS_setns: case SYS_capset: case SYS_setfsuid: case SYS_setfsgid:
+        wb_lone_thread(false);
+        break;
+    case SYS_seccomp:
+        wb_lone_thread(true);
+        break;
+    case SYS_prctl:
+        if (a == PR_SET_SECCOMP)
+            wb_lone_thread(true);
+        break;
+    case SYS_setrlimit:
+        if (b)
+            wb_limit_changing((int)a, ((const struct rlimit *)b)->rlim_cur);
+        break;
+    case SYS_prlimit64:
+        if (d && (a == 0 || a == getpid()))
+            wb_limit_changing((int)b, ((const struct rlimit64 *)d)->rlim_cur);
         break;
     /* fd calls: the fd's file lands (and what else names it) */
     case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev: case SYS_pwritev2:

@@ -53,18 +53,18 @@ one_loss_line() {
 }
 
 @test "/dev/full is not a regular file: left untagged, every write fails at once as without the library" {
-    plain_vs_wb devfull "$NO_TIMER" -- "$(helper sem_errors)" fill /dev/full 1000 10
+    same_as_plain --name devfull --no-timer --compare +stderr -- "$(helper sem_errors)" fill /dev/full 1000 10
     WRITEBEHIND_DEBUG=1 wb "$(helper sem_errors)" fill /dev/full 100 10 2>"$BATS_TEST_TMPDIR/err" >/dev/null
     grep -q '^writebehind: fd [0-9]* (/dev/full) not tagged: not a regular file' "$BATS_TEST_TMPDIR/err"
 }
 
 @test "RLIMIT_FSIZE with SIGXFSZ at its default: dies by SIGXFSZ with the same file as plain" {
     # When the background writer hit the limit, the bytes past it are named
-    # on stderr before the program's next call dies by SIGXFSZ.
-    LOSS_LINE_ALLOWED=1
-    plain_vs_wb fsize "$NO_TIMER" -- "$(helper sem_errors)" fsize 10000 100 dfl
-    plain_vs_wb fsize-small "$NO_TIMER" WRITEBEHIND_BUFSIZE=4096 -- "$(helper sem_errors)" fsize 10000 100 dfl
-    plain_vs_wb fsize-timer WRITEBEHIND_FLUSH_MS=1 -- "$(helper sem_errors)" fsize 10000 100 dfl
+    # on stderr (--loss-line) before the program's next call dies by SIGXFSZ.
+    local run=("$(helper sem_errors)" fsize 10000 100 dfl)
+    same_as_plain --name fsize --no-timer --loss-line --status XFSZ -- "${run[@]}"
+    same_as_plain --name fsize-small --no-timer --bufsize 4096 --loss-line --status XFSZ -- "${run[@]}"
+    same_as_plain --name fsize-timer --timer 1 --loss-line --status XFSZ -- "${run[@]}"
 }
 
 @test "RLIMIT_FSIZE with SIGXFSZ ignored: EFBIG at a later call, one message, the same file as plain" {
@@ -80,8 +80,9 @@ one_loss_line() {
 }
 
 @test "EPIPE with WRITEBEHIND_PIPES=1 and SIGPIPE at its default: dies by SIGPIPE as plain" {
-    LOSS_LINE_ALLOWED=1   # when the background writer met the broken pipe first
-    plain_vs_wb epipe "$NO_TIMER" WRITEBEHIND_PIPES=1 -- "$(helper sem_errors)" epipe dfl
+    # --loss-line: when the background writer met the broken pipe first
+    same_as_plain --name epipe --no-timer --env WRITEBEHIND_PIPES=1 --loss-line --status PIPE -- \
+        "$(helper sem_errors)" epipe dfl
 }
 
 @test "EPIPE with WRITEBEHIND_PIPES=1 and SIGPIPE ignored: EPIPE at a later call, one message" {

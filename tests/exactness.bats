@@ -76,3 +76,24 @@ exact() {
 @test "syscall(SYS_exit) from the only program thread: the process ends, the bytes land" {
     exact sys_exit
 }
+
+@test "unshare(CLONE_NEWUSER): succeeds as in a plain run (the writer thread is gone first)" {
+    unshare -U true 2>/dev/null || skip "user namespaces are not available here"
+    exact unshare_user
+}
+
+@test "seccomp strict mode: the library makes no forbidden call; the bytes land" {
+    exact seccomp_strict
+}
+
+@test "a finite RLIMIT_FSIZE with SIGXFSZ ignored: the short write and EFBIG come as plain" {
+    exact fsize
+}
+
+@test "sem_post on a process-shared semaphore: the process it wakes sees every byte" {
+    exact sem_shared
+}
+
+@test "closing a pipe's write end: the reader that sees EOF sees every byte" {
+    exact pipe_eof
+}

@@ -12,11 +12,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <semaphore.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -230,6 +235,98 @@ static int sc_sys_exit(void)
     return 1;
 }
 
+static int sc_unshare_user(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    /* EINVAL in a multi-threaded process: the library's writer must be gone */
+    int r = unshare(CLONE_NEWUSER);
+    printf("unshare(CLONE_NEWUSER): %s\n", r == 0 ? "ok" : strerror(errno));
+    lines(fd, 1000, 1000);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_seccomp_strict(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    fflush(stdout);
+    /* From here on only read, write, exit and sigreturn: anything else the
+       library did would kill the process. */
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
+        die("seccomp");
+    lines(fd, 1000, 1000);
+    static const char done[] = "strict mode: still alive\n";
+    write(1, done, sizeof done - 1);
+    syscall(SYS_exit, 0);
+    return 1;
+}
+
+static int sc_fsize(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = { 1000, 1000 };
+    if (setrlimit(RLIMIT_FSIZE, &rl))
+        die("setrlimit");
+    int fd = open_out();
+    for (int i = 0;; i++) {
+        ssize_t n = write(fd, "0123456789abcdefghijklmnopqrstu\n", 32);
+        if (n != 32) {
+            printf("write %d: %zd (%s)\n", i, n, n < 0 ? strerror(errno) : "short");
+            if (n < 0)
+                break;
+        }
+    }
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_sem_shared(void)
+{
+    sem_t *sem = mmap(NULL, sizeof *sem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sem == MAP_FAILED || sem_init(sem, 1, 0))
+        die("sem_init");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        while (sem_wait(sem) && errno == EINTR)
+            ;
+        printf("woken, the file holds %ld bytes\n", size_of(path));
+        fflush(stdout);
+        _exit(0);
+    }
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    sem_post(sem);   /* the child reads the file now */
+    int st;
+    waitpid(pid, &st, 0);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_pipe_eof(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        char c;
+        while (read(p[0], &c, 1) > 0)
+            ;
+        printf("EOF, the file holds %ld bytes\n", size_of(path));
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[0]);
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    close(p[1]);   /* EOF is the message */
+    int st;
+    waitpid(pid, &st, 0);
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -238,7 +335,9 @@ int main(int argc, char **argv)
         { "syscall_clone", sc_syscall_clone }, { "vfork", sc_vfork },
         { "raise_stop", sc_raise_stop }, { "fdinfo", sc_fdinfo },
         { "fionread", sc_fionread },     { "second_door", sc_second_door },
-        { "sys_exit", sc_sys_exit },
+        { "sys_exit", sc_sys_exit },     { "unshare_user", sc_unshare_user },
+        { "seccomp_strict", sc_seccomp_strict }, { "fsize", sc_fsize },
+        { "sem_shared", sc_sem_shared }, { "pipe_eof", sc_pipe_eof },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
