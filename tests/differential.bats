@@ -70,8 +70,9 @@ one_seed() {
     shift 3
     local dt p=$BATS_TEST_TMPDIR/$name.plain w=$BATS_TEST_TMPDIR/$name.wb
     dt=$(helper difftest)
-    # meta-after: the metadata is taken the moment the run ends, before
-    # anything (diff -r) reads the files and moves their access times
+    # meta-after: the metadata (NAME.plain.attrs) is taken the moment the
+    # run ends, before anything (diff -r) reads the files and moves their
+    # access times
     local -a cmd=("$dt" meta-after run "$seed" "$OPS" "$classes")
     if [[ ,$classes, == *,voice,* ]]; then
         # The library's own stderr lines (WRITEBEHIND_DEBUG, the stats) may go
@@ -95,9 +96,9 @@ one_seed() {
         echo "$name: stderr differs beyond the library's own lines"
         return 1
     fi
-    if ! cmp -s "$p.meta" "$w.meta"; then
+    if ! cmp -s "$p.attrs" "$w.attrs"; then
         echo "$name: metadata differs (plain <, writebehind >; times set by the program show as opN:SECONDS, others as recent):"
-        diff "$p.meta" "$w.meta" | grep '^[<>]' | head -10
+        diff "$p.attrs" "$w.attrs" | grep '^[<>]' | head -10
         return 1
     fi
     chattr -R -i -a "$p" "$w" 2>/dev/null || true

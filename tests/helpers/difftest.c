@@ -14,7 +14,7 @@
  *   difftest meta      print the metadata of every file in the current
  *                      directory (mode, owner, size, times, xattrs, checksum)
  *   difftest meta-after ARGS...  run `difftest ARGS...`, then write the meta
- *                      of the current directory to "<cwd>.meta"; same status
+ *                      of the current directory to "<cwd>.attrs"; same status
  *   difftest cat PATH...       print length and checksum of each file
  *                              (the "other process" of the exec/spawn ops)
  *   difftest dump              cat of every file the run uses
@@ -2874,7 +2874,7 @@ static void start_watchdog(void)
 }
 
 /* difftest meta-after ARGS...: runs `difftest ARGS...`, then writes the
-   metadata of the current directory to "<cwd>.meta" (beside it, so it is not
+   metadata of the current directory to "<cwd>.attrs" (beside it, so it is not
    itself compared), and ends as the run ended.  Taken before anyone else
    reads the files: a read after the run (diff -r) would move the access
    times the program set. */
@@ -2885,7 +2885,7 @@ static int meta_after_main(char **argv)
         perror("difftest meta-after: getcwd");
         return 1;
     }
-    snprintf(path, sizeof path, "%s.meta", cwd);
+    snprintf(path, sizeof path, "%s.attrs", cwd);
     pid_t pid = fork();
     if (pid < 0) {
         perror("difftest meta-after: fork");
@@ -2904,7 +2904,7 @@ static int meta_after_main(char **argv)
         }
     int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0 || dup2(out, 1) < 0) {
-        perror("difftest meta-after: the .meta file");
+        perror("difftest meta-after: the .attrs file");
         return 1;
     }
     close(out);
