@@ -2786,6 +2786,8 @@ static int finish(void)
 
 /* ---- difftest meta: what stat and getxattr say, after the run ------------ */
 
+/* now: the dump's start plus 2 s; file times come from a finer clock than
+   time() (multigrain timestamps, Linux 6.13) and may be a little ahead. */
 static void say_time(char *out, size_t size, const char *what, struct timespec t, time_t now)
 {
     if (t.tv_sec < TIME_RECENT)   /* set by the program: exact */
@@ -2800,7 +2802,7 @@ static void say_time(char *out, size_t size, const char *what, struct timespec t
 static int meta_main(void)
 {
     who = "m";
-    time_t now = time(NULL);
+    time_t now = time(NULL) + 2;
     DIR *d = opendir(".");
     if (!d) {
         perror("difftest meta: opendir");
@@ -2855,22 +2857,32 @@ static int meta_main(void)
     return 0;
 }
 
-/* A run that hangs (a plain one never does) is killed after 60 s
-   ($DIFFTEST_WATCHDOG_S): the test then sees "signal KILL" instead of
-   waiting forever.  POSIX timers vanish in forked
-   children and at exec; children are bounded by collect(). */
+/* A run that makes no progress for 60 s ($DIFFTEST_WATCHDOG_S) hangs (a
+   plain one never does): it is killed, and the test sees "signal KILL"
+   instead of waiting forever.  The timer is re-armed before every
+   operation, so a slow machine only makes the run slower.  POSIX timers
+   vanish in forked children and at exec; children are bounded by
+   collect(). */
+static timer_t watchdog;
+static time_t watchdog_s;
+
+static void feed_watchdog(void)
+{
+    struct itimerspec when = { .it_value = { watchdog_s, 0 } };
+    timer_settime(watchdog, 0, &when, NULL);
+}
+
 static void start_watchdog(void)
 {
-    /* DIFFTEST_WATCHDOG_S: sanitizer builds run several times slower */
+    /* sanitizer builds run several times slower */
     const char *env = getenv("DIFFTEST_WATCHDOG_S");
-    unsigned long seconds = env && *env ? parse_number(env) : 60;
+    watchdog_s = (time_t)(env && *env ? parse_number(env) : 60);
     struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL };
-    timer_t t;
-    struct itimerspec when = { .it_value = { (time_t)seconds, 0 } };
-    if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0 || timer_settime(t, 0, &when, NULL) < 0) {
+    if (timer_create(CLOCK_MONOTONIC, &sev, &watchdog) < 0) {
         perror("difftest: the watchdog timer");
         exit(1);
     }
+    feed_watchdog();
 }
 
 /* difftest meta-after ARGS...: runs `difftest ARGS...`, then writes the
@@ -2955,7 +2967,10 @@ int main(int argc, char **argv)
         probe_xattrs();
     if (on(C_FSIZE))
         signal(SIGXFSZ, SIG_IGN);
-    for (op_no = 1; op_no <= nops; op_no++)
+    for (op_no = 1; op_no <= nops; op_no++) {
+        feed_watchdog();
         run_op();
+    }
+    feed_watchdog();
     return finish();
 }
