@@ -163,6 +163,79 @@ static void reap(const char *what, pid_t pid)
     say_status(what, st);
 }
 
+/* ---- shared by difftest and any helper that hashes or reports ------------- */
+
+/* Writes all of buf to fd (EINTR and short writes retried); a failure means
+   the output itself is lost, so there is nothing left to compare: exit 111. */
+static void write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            _exit(111);
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+/* FNV-1a, 64 bits: a checksum that shows whether two runs saw the same bytes. */
+#define FNV_START 1469598103934665603ULL
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211ULL;
+    return h;
+}
+static uint64_t fnv(const void *p, size_t n) { return fnv_add(FNV_START, p, n); }
+
+/* Length and checksum of a file's bytes, read from the start through a new
+   descriptor.  Returns 0, or -1 with errno set (the open or a read failed). */
+static int hash_file(const char *path, long long *len, uint64_t *hash)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    static __thread char buf[65536];
+    uint64_t h = FNV_START;
+    long long total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        h = fnv_add(h, buf, (size_t)n);
+        total += n;
+    }
+    close(fd);
+    *len = total;
+    *hash = h;
+    return 0;
+}
+
+/* "exit N", "signal NAME" or "status 0x..." for a wait status. */
+static const char *status_text(int st)
+{
+    static __thread char buf[64];
+    if (WIFEXITED(st))
+        snprintf(buf, sizeof buf, "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(buf, sizeof buf, "signal %s", sigabbrev_np(WTERMSIG(st)));
+    else
+        snprintf(buf, sizeof buf, "status %#x", (unsigned)st);
+    return buf;
+}
+
 struct scenario {
     const char *name;
     void (*fn)(void);
