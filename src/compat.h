@@ -8,7 +8,7 @@
  * symbols: 2.33) are compiled all the same — programs built on a newer glibc
  * call them — and their real functions are only ever reached through REAL()
  * (dlsym), never linked, so the library never requires them.  Where the
- * running glibc lacks one, REAL() takes the stand-in from compat.c (the
+ * running glibc lacks one, REAL() takes the stand-in from real.c (the
  * system call, or the older symbol the function replaced) or, for _Fork,
  * a stub that fails with ENOSYS.
  */
@@ -72,6 +72,5 @@ int tgkill(pid_t, pid_t, int);
     })
 
 /* A stand-in for a function the running glibc does not export, or NULL. */
-void *wb_compat_stand_in(const char *name) __attribute__((visibility("hidden")));
 
 #endif

@@ -4,7 +4,7 @@
  * Every wrapper calls the real function as REAL(name)(args).  The pointers are
  * resolved with dlsym(RTLD_NEXT) on first use (wrappers run before our
  * constructor).  A function this glibc does not have resolves to its
- * stand-in in compat.c if there is one, else to a stub that fails with
+ * stand-in in real.c if there is one, else to a stub that fails with
  * ENOSYS, exactly as a missing system call would.  Keeping
  * every real call behind one table also lets tests find, in one place,
  * every system call the library can make.  REAL_EARLY() is for the few
