@@ -714,20 +714,6 @@ static void on_gone(pid_t tid)
         proc_forget(tgid);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
 
 static char *pretty_bytes(uint64_t n, char *buf, size_t size)
 {
@@ -775,7 +761,7 @@ static void print_verdict(FILE *out)
                 saved >= 100 && share >= 50 ? "true" : "false");
         for (size_t i = 0; i < n; i++) {
             fprintf(out, "%s{\"target\": ", i ? ", " : "");
-            json_str(out, list[i]->name);
+            json_string(out, list[i]->name);
             fprintf(out, ", \"writes\": %llu, \"bytes\": %llu, \"small_writes\": %llu, "
                          "\"kernel_writes_with_writebehind\": %llu, \"buffered\": %s}",
                     (unsigned long long)list[i]->writes, (unsigned long long)list[i]->bytes,
@@ -785,9 +771,9 @@ static void print_verdict(FILE *out)
         fputs("], \"unreachable\": [", out);
         for (struct unreachable_prog *u = S.unreachable; u; u = u->next) {
             fputs(u == S.unreachable ? "{\"program\": " : ", {\"program\": ", out);
-            json_str(out, u->exe);
+            json_string(out, u->exe);
             fprintf(out, ", \"why\": ");
-            json_str(out, u->why);
+            json_string(out, u->why);
             fprintf(out, ", \"processes\": %llu, \"writes\": %llu}",
                     (unsigned long long)u->processes, (unsigned long long)u->writes);
         }

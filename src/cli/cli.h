@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define EXIT_OWN_ERROR 125
@@ -95,6 +96,8 @@ char *report_begin(void);
 /* Sums the records and prints one summary (on stderr or appended to file);
    removes the record file. */
 void report_end(const char *records, const struct cli_options *o, int status);
+/* s as a JSON string literal. */
+void json_string(FILE *out, const char *s);
 
 /* check.c */
 /* --check: runs the command traced, prints the verdict; returns the wait

@@ -210,7 +210,8 @@ static double ratio(uint64_t writes, uint64_t kernel)
     return kernel ? (double)writes / (double)kernel : 0.0;
 }
 
-static void json_string(FILE *out, const char *s)
+/* s as a JSON string (report.c and check.c both print JSON). */
+void json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
