@@ -42,7 +42,7 @@ echo
 
 # How many write() calls actually reached the kernel (the library's own count).
 if "$WB" --stats="$WORK/stats" "$SEED" write "$WORK/out.3" "$LINES" &&
-    calls=$(grep -o 'became [0-9]* write calls' "$WORK/stats" | grep -o '[0-9]*'); then
+    calls=$(grep -o 'became [0-9]* write call' "$WORK/stats" | grep -o '[0-9]*'); then
     echo "  Under writebehind, $LINES write() calls reached the kernel as $calls."
 fi
 

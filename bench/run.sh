@@ -362,7 +362,7 @@ if need valgrind valgrind && need callgrind_annotate valgrind; then
         marginal=$(awk -v w1="${cg[0]}" -v b1="${cg[1]}" -v w2="${cg[3]}" -v b2="${cg[4]}" -v n="$CG_LINES" \
             'BEGIN { printf "%.1f", ((w2 - w1) - (b2 - b1)) / n }')
         plain=$(awk -v p="${cg[2]}" -v b="${cg[1]}" -v n="$CG_LINES" 'BEGIN { printf "%.1f", (p - b) / n }')
-        calls=$(grep -o 'became [0-9]* write calls' "$WORK/cg-stats.$CG_LINES" 2>/dev/null | grep -o '[0-9]*')
+        calls=$(grep -o 'became [0-9]* write call' "$WORK/cg-stats.$CG_LINES" 2>/dev/null | grep -o '[0-9]*')
         emit "| 9 | $W9 | writebehind − ideal = (${cg[0]} − ${cg[1]}) / $CG_LINES | $per instr./write | | ≤ 40: $(verdict 9 "extra instructions per write" "$per" "<=" 40); marginal cost (2N runs − N runs): $marginal; the library made ${calls:-?} write() calls |"
         emit "| 9 | $W9 | plain − ideal (glibc's write() stub; kernel time is not counted) | $plain instr./write | | |"
         [[ -z $null_wb || -z $null_plain ]] ||
@@ -393,9 +393,10 @@ fi
 # On the work disk: page cache is not RSS, and the speed with many files is
 # only meaningful where a write() costs what it costs on a disk.
 W10="peak RSS, $RR_FILES files open, $RR_REC-byte records round-robin, $RR_MIB MiB in all, $DISK"
+# The round-robin load; row 11b sweeps it too, with or without /usr/bin/time.
+L10='"$LOAD" roundrobin "$OUT" "$RR_FILES" "$RR_MIB" "$RR_REC"'
 if need /usr/bin/time time; then
     P10='mkdir "$OUT" && /usr/bin/time -f %M -a -o "$OUT.rss"'
-    L10='"$LOAD" roundrobin "$OUT" "$RR_FILES" "$RR_MIB" "$RR_REC"'
     rm -f "$WORK"/*.rss
     if measure "$RUNS" "$P10 env $L10" "$P10 env LD_PRELOAD=\"\$LIB\" $L10" \
         "$P10 env WRITEBEHIND_MAX_MEMORY=16M LD_PRELOAD=\"\$LIB\" $L10" \

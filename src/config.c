@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -32,36 +33,50 @@ struct wb_config wb_cfg = {
     .flush_ms = 100,
 };
 
-#define WB_BUFSIZE_MIN 1ULL
-#define WB_BUFSIZE_MAX (1ULL << 30)
-#define WB_MEMORY_MAX (1ULL << 40)
-#define WB_FLUSH_MS_MAX 3600000ULL
-
-static const char *const known_vars[] = {
-    "WRITEBEHIND_DISABLE", "WRITEBEHIND_PATHS", "WRITEBEHIND_FDS",
-    "WRITEBEHIND_PIPES",   "WRITEBEHIND_BUFSIZE", "WRITEBEHIND_MAX_MEMORY",
-    "WRITEBEHIND_FLUSH_MS", "WRITEBEHIND_STATS", "WRITEBEHIND_DEBUG",
-    "WRITEBEHIND_TEST_FAULTS",   /* read by the test build only (real.c) */
-    NULL,
+/* Every variable, and the option of the wrapper that sets it: a message
+   names both, so a user finds the mistake whichever way it was made. */
+static const struct setting {
+    const char *var;
+    const char *option;
+} settings[] = {
+    { "WRITEBEHIND_DISABLE", "--disable" },
+    { "WRITEBEHIND_PATHS", "--path" },
+    { "WRITEBEHIND_FDS", "--fd" },
+    { "WRITEBEHIND_PIPES", "--pipes" },
+    { "WRITEBEHIND_BUFSIZE", "--bufsize" },
+    { "WRITEBEHIND_MAX_MEMORY", "--max-memory" },
+    { "WRITEBEHIND_FLUSH_MS", "--flush-ms" },
+    { "WRITEBEHIND_STATS", "--stats" },
+    { "WRITEBEHIND_STATS_FORMAT", "--stats-format" },
+    { "WRITEBEHIND_DEBUG", "--debug" },
+    { "WRITEBEHIND_ONLY", "--only" },
+    { "WRITEBEHIND_SKIP", "--skip" },
+    { "WRITEBEHIND_LIB", "--lib" },              /* read by the wrapper only */
+    { "WRITEBEHIND_REPORT", "--stats" },         /* set by the wrapper: where its
+                                                    --stats summary collects records */
+    { "WRITEBEHIND_TEST_FAULTS", "(tests)" },     /* read by the test build only (real.c) */
 };
+#define N_SETTINGS (sizeof settings / sizeof *settings)
 
-static bool known_variable(const char *entry)
+_Static_assert(WB_LIMIT_FD == WB_FD_LIMIT, "the wrapper and the library agree on fds");
+
+static const struct setting *setting_of(const char *entry)
 {
     size_t len = strcspn(entry, "=");
-    for (const char *const *k = known_vars; *k; k++)
-        if (strlen(*k) == len && !strncmp(entry, *k, len))
-            return true;
-    return false;
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strlen(settings[i].var) == len && !strncmp(entry, settings[i].var, len))
+            return &settings[i];
+    return NULL;
 }
 
 static bool bad(const char *name, const char *value, const char *why)
 {
-    wb_say("%s=\"%s\" %s; writing unbuffered", name, value, why);
+    const struct setting *s = setting_of(name);
+    wb_say("%s=\"%s\" (%s) %s; writing unbuffered", name, value, s ? s->option : "?", why);
     return false;
 }
 
-static bool load_size(const char *name, size_t *dst, unsigned long long lo,
-                      unsigned long long hi, const char *range)
+static bool load_size(const char *name, size_t *dst, unsigned long long hi, const char *range)
 {
     const char *v = getenv(name);
     unsigned long long n;
@@ -69,7 +84,7 @@ static bool load_size(const char *name, size_t *dst, unsigned long long lo,
         return true;
     if (!wb_parse_size(v, &n))
         return bad(name, v, "is not a size (try 64K or 1M)");
-    if (n < lo || n > hi)
+    if (n < 1 || n > hi)
         return bad(name, v, range);
     *dst = (size_t)n;
     return true;
@@ -80,15 +95,12 @@ static bool load_flag(const char *name, bool *dst)
     const char *v = getenv(name);
     if (!v)
         return true;
-    if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true"))
-        *dst = true;
-    else if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false") || !*v)
-        *dst = false;
-    else
-        return bad(name, v, "is not 0 or 1");
+    int b = wb_parse_bool(v);
+    if (b < 0)
+        return bad(name, v, "is not a yes/no value (" WB_BOOL_WORDS ")");
+    *dst = b;
     return true;
 }
-
 /* "GLOB:GLOB": kept as an array of strings for fnmatch. */
 static bool load_paths(void)
 {
@@ -153,15 +165,72 @@ static bool load_fds(void)
     return true;
 }
 
+/* WRITEBEHIND_STATS: a yes/no word (the summary on stderr), or an absolute
+   path to append it to.  A relative path would land in each process's own
+   working directory, so it is refused (the wrapper makes it absolute).
+   WRITEBEHIND_REPORT, set by the wrapper, wins: the wrapper then prints
+   one summary for the whole run from the records every process leaves. */
+static bool load_stats(void)
+{
+    const char *report = getenv("WRITEBEHIND_REPORT");
+    if (report) {
+        if (report[0] != '/')
+            return bad("WRITEBEHIND_REPORT", report, "is not an absolute path");
+        wb_cfg.stats = report;
+        wb_cfg.stats_records = true;
+        return true;
+    }
+    const char *v = getenv("WRITEBEHIND_STATS");
+    if (!v)
+        return true;
+    int b = wb_parse_bool(v);
+    if (b >= 0) {
+        wb_cfg.stats = b ? "" : NULL;
+        return true;
+    }
+    if (v[0] != '/')
+        return bad("WRITEBEHIND_STATS", v,
+                   "is neither a yes/no value (" WB_BOOL_WORDS ") nor an absolute path");
+    wb_cfg.stats = v;
+    return true;
+}
+
+static bool load_names(const char *name, const char **dst)
+{
+    const char *v = getenv(name);
+    if (!v)
+        return true;
+    if (!wb_parse_names(v))
+        return bad(name, v, "is not a list of program names (try cc1,ld)");
+    *dst = v;
+    return true;
+}
+
+/* The name of this program as a user would type it: argv[0]'s basename,
+   or the executable's (python3 runs /usr/bin/python3.11). */
+static bool program_listed(const char *list)
+{
+    if (wb_names_contain(list, program_invocation_short_name))
+        return true;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    const char *base = strrchr(exe, '/');
+    return wb_names_contain(list, base ? base + 1 : exe);
+}
+
 bool wb_config_load(void)
 {
     bool disabled = false;
     bool ok = true;
 
     for (char **e = environ; e && *e; e++) {
-        if (!strncmp(*e, "WRITEBEHIND_", 12) && !known_variable(*e)) {
+        if (!strncmp(*e, "WRITEBEHIND_", 12) && !setting_of(*e)) {
             wb_say("unknown variable %.*s (known: DISABLE, PATHS, FDS, PIPES, BUFSIZE, "
-                   "MAX_MEMORY, FLUSH_MS, STATS, DEBUG); writing unbuffered",
+                   "MAX_MEMORY, FLUSH_MS, STATS, STATS_FORMAT, DEBUG, ONLY, SKIP, LIB); "
+                   "writing unbuffered",
                    (int)strcspn(*e, "="), *e);
             ok = false;
         }
@@ -170,27 +239,40 @@ bool wb_config_load(void)
     ok = load_flag("WRITEBEHIND_PIPES", &wb_cfg.pipes) && ok;
     ok = load_flag("WRITEBEHIND_DEBUG", &wb_cfg.debug) && ok;
     wb_say_debug = wb_cfg.debug;
-    ok = load_size("WRITEBEHIND_BUFSIZE", &wb_cfg.bufsize, WB_BUFSIZE_MIN, WB_BUFSIZE_MAX,
-                   "is out of range (1 to 1G)") && ok;
-    ok = load_size("WRITEBEHIND_MAX_MEMORY", &wb_cfg.max_memory, 1, WB_MEMORY_MAX,
-                   "is out of range (1 to 1T)") && ok;
+    ok = load_size("WRITEBEHIND_BUFSIZE", &wb_cfg.bufsize, WB_LIMIT_BUFSIZE,
+                   "is out of range (" WB_LIMIT_BUFSIZE_TEXT ")") && ok;
+    ok = load_size("WRITEBEHIND_MAX_MEMORY", &wb_cfg.max_memory, WB_LIMIT_MEMORY,
+                   "is out of range (" WB_LIMIT_MEMORY_TEXT ")") && ok;
 
     const char *ms = getenv("WRITEBEHIND_FLUSH_MS");
     unsigned long long n;
     if (ms) {
         if (!wb_parse_uint(ms, &n))
             ok = bad("WRITEBEHIND_FLUSH_MS", ms, "is not a number of milliseconds (try 100)");
-        else if (n < 1 || n > WB_FLUSH_MS_MAX)
-            ok = bad("WRITEBEHIND_FLUSH_MS", ms, "is out of range (1 to 3600000)");
+        else if (n < 1 || n > WB_LIMIT_FLUSH_MS)
+            ok = bad("WRITEBEHIND_FLUSH_MS", ms, "is out of range (" WB_LIMIT_FLUSH_MS_TEXT ")");
         else
             wb_cfg.flush_ms = (unsigned)n;
     }
     ok = load_paths() && ok;
     ok = load_fds() && ok;
+    ok = load_stats() && ok;
 
-    const char *stats = getenv("WRITEBEHIND_STATS");
-    if (stats && strcmp(stats, "0"))
-        wb_cfg.stats = (!strcmp(stats, "1") || !*stats) ? "" : stats;
+    const char *format = getenv("WRITEBEHIND_STATS_FORMAT");
+    if (format && strcmp(format, "text") && strcmp(format, "json"))
+        ok = bad("WRITEBEHIND_STATS_FORMAT", format, "is neither text nor json");
 
+    const char *only = NULL, *skip = NULL;
+    ok = load_names("WRITEBEHIND_ONLY", &only) && ok;
+    ok = load_names("WRITEBEHIND_SKIP", &skip) && ok;
+    if (ok && ((only && !program_listed(only)) || (skip && program_listed(skip)))) {
+        /* Not chosen: pure pass-through, silent, and no report (its
+           children read the same variables and decide for themselves). */
+        wb_cfg.stats = NULL;
+        wb_cfg.debug = wb_say_debug = false;
+        return false;
+    }
+    if (!ok)
+        wb_cfg.stats = NULL;   /* nothing is buffered: nothing to report */
     return ok && !disabled;
 }

@@ -20,6 +20,7 @@ struct wb_config {
     char **paths;           /* NULL-terminated fnmatch globs from WRITEBEHIND_PATHS */
     int *fds;               /* WRITEBEHIND_FDS, terminated by -1 */
     const char *stats;      /* NULL, "" (stderr) or a path to append to */
+    bool stats_records;     /* stats is the wrapper's record file (stats.c) */
     bool debug;             /* WRITEBEHIND_DEBUG: say why each fd is (not) tagged */
 };
 extern struct wb_config wb_cfg WB_HIDDEN;

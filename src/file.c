@@ -65,6 +65,7 @@ static void handoff_locked(struct wb_file *f)
     f->flight = f->fill;
     f->flight_len = f->fill_len;
     f->bytes += f->fill_len;
+    f->flight_since_ms = atomic_load_explicit(&f->job.since_ms, memory_order_relaxed);
     f->flight_state = WB_FLIGHT_QUEUED;
     f->handoff_gen++;
     f->fill = NULL;
@@ -128,7 +129,8 @@ static void flush_flight_locked(struct wb_file *f, bool pool_allowed)
     int oldcancel, saved = errno;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
     size_t done = 0;
-    int err = wb_write_all(fd, buf, len, &done, &wb_stats.syscalls);
+    _Atomic uint64_t calls = 0;
+    int err = wb_write_all(fd, buf, len, &done, &calls);
     if (pool_allowed)
         wb_buf_put(buf);
     pthread_setcancelstate(oldcancel, NULL);
@@ -138,6 +140,11 @@ static void flush_flight_locked(struct wb_file *f, bool pool_allowed)
     if (!pool_allowed)
         keep_buffer_locked(f, buf);
     wb_stats_add(&wb_stats.flushes, 1);
+    wb_stats_add(&wb_stats.syscalls, calls);
+    f->kernel_writes += calls;
+    uint64_t waited = wb_now_ms() - f->flight_since_ms;   /* its oldest byte's wait */
+    if (waited > f->max_wait_ms)
+        f->max_wait_ms = waited;
     if (err) {
         /* A plain run would have stopped at the write that failed: the
            bytes buffered behind it are dropped too, so the file holds an
@@ -373,6 +380,10 @@ static ssize_t write_direct_locked(struct wb_file *f, int fd, const struct iovec
     wb_stats_add(&wb_stats.direct, 1);
     wb_stats_add(&wb_stats.syscalls, 1);
     wb_lock(f);
+    f->direct_writes++;
+    f->kernel_writes++;
+    if (r > 0)
+        f->bytes += (uint64_t)r;
     finish_flight_locked(f, false);
     wb_unlock(f);
     wb_busy_leave();

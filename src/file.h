@@ -35,6 +35,7 @@
 #include "config.h"
 #include "flusher.h"
 #include "lock.h"
+#include "records.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,7 +58,11 @@ struct wb_file {
                                       0 forces the slow path (empty fill, error, shutdown) */
 
     uint64_t writes;               /* calls that were buffered */
-    uint64_t bytes;                /* bytes accepted by those calls */
+    uint64_t bytes;                /* bytes accepted by those calls and direct ones */
+    uint64_t direct_writes;        /* calls written straight through (statistics) */
+    uint64_t kernel_writes;        /* write()s made for this file (statistics) */
+    uint64_t flight_since_ms;      /* when the flight's first byte was written */
+    uint64_t max_wait_ms;          /* longest a byte waited before it landed */
 
     int fd;                        /* an fd of this description the flusher writes to */
     unsigned fd_refs;              /* how many fds point here */
@@ -96,10 +101,26 @@ static inline void wb_unlock(struct wb_file *f) { wb_spin_unlock(&f->lock); }
 static inline bool wb_trylock_leaf(struct wb_file *f) { return wb_spin_trylock_leaf(&f->lock); }
 static inline bool wb_unlock_leaf(struct wb_file *f) { return wb_spin_unlock_leaf(&f->lock); }
 
+/* Moves f's statistics into its file's record (when statistics were asked
+   for) and starts them again from zero; f locked. */
+static inline void wb_file_fold_stats_locked(struct wb_file *f)
+{
+    if (wb_cfg.stats && (f->writes || f->direct_writes || f->lost_bytes)) {
+        struct wb_record r = { f->dev, f->ino, f->path, f->writes + f->direct_writes,
+                               f->direct_writes, f->bytes, f->kernel_writes, f->lost_bytes,
+                               f->max_wait_ms };
+        wb_records_add(&r);
+    }
+    f->writes = f->bytes = f->direct_writes = f->kernel_writes = f->max_wait_ms = 0;
+    f->lost_bytes = 0;
+}
+
 /* How many files hold bytes not yet in the kernel (fill or flight): the cheap
    "is anything pending?" test.  Changed only when a file's pending flag flips,
    never per write. */
 extern _Atomic unsigned wb_pending_files WB_HIDDEN;
+/* The same for uninstrumented wrappers (see state.h's WB_NOT_STARTED). */
+#define WB_ANYTHING_PENDING() (atomic_load_explicit(&wb_pending_files, memory_order_acquire) != 0)
 static inline bool wb_anything_pending(void)
 {
     return atomic_load_explicit(&wb_pending_files, memory_order_acquire) != 0;

@@ -25,6 +25,7 @@
 #include "land.h"
 #include "real.h"
 #include "reenter.h"
+#include "say.h"
 #include "signals.h"
 #include "stats.h"
 #include "streams.h"
@@ -86,6 +87,7 @@ void wb_fork_child(void)
     wb_signals_after_fork_child();
     wb_threads_after_fork_child();
     wb_files_after_fork_child(held);
+    wb_stats_after_fork_child();
     atomic_store(&library_pid, getpid());
 }
 
@@ -119,6 +121,14 @@ static bool fsize_unlimited(void)
     return getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY;
 }
 
+/* A fatal signal in a vfork child (which shares our memory) is not the
+   end of this process: its records are ours to write at our exit. */
+static void report_when_dying(void)
+{
+    if (!wb_in_vfork_child())
+        wb_stats_report_nowait();
+}
+
 void wb_init_slow(void)
 {
     if (initializing_here)
@@ -133,6 +143,8 @@ void wb_init_slow(void)
     atomic_store(&library_pid, getpid());
     wb_real_resolve_all();
     bool ok = wb_config_load() && fsize_unlimited();
+    if (ok && wb_cfg.stats_records)
+        atomic_store(&wb_signals_dying_hook, report_when_dying);
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
     if (ok)
         wb_signals_install();
@@ -142,10 +154,12 @@ void wb_init_slow(void)
 
 __attribute__((constructor)) static void wb_constructor(void)
 {
-    if (wb_ready()) {
+    bool active = wb_ready();
+    if (active) {
         wb_threads_init(wb_shutdown);
         wb_stdio_init();
     }
+    wb_stderr_settle(active);   /* from now on the library speaks only to this stderr */
 }
 
 static void force_slow_path(struct wb_file *f, void *arg)

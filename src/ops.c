@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 /* The fd's file if it is (or becomes, on first look) tagged. */
 static inline struct wb_file *tagged(int fd, uintptr_t *entry)
@@ -101,9 +102,22 @@ ssize_t wb_op_writev(int fd, const struct iovec *iov, int iovcnt)
     }
 }
 
+/* Closing the last write end of a pipe or a socket is a message (the
+   reader sees EOF and may read the file next): everything lands first. */
+static void before_closing_untagged(int fd)
+{
+    struct stat st;
+    int saved = errno;
+    if (wb_anything_pending() && REAL(fstat)(fd, &st) == 0 && !S_ISREG(st.st_mode))
+        wb_land_all();
+    errno = saved;
+}
+
 int wb_op_close(int fd)
 {
     struct wb_file *f = wb_fd_detach_begin(fd);
+    if (!f)
+        before_closing_untagged(fd);
     int err = 0;
     if (f) {
         wb_lock(f);

@@ -3,8 +3,9 @@
  *
  * Every wrapper calls the real function as REAL(name)(args).  The pointers are
  * resolved with dlsym(RTLD_NEXT) on first use (wrappers run before our
- * constructor), and a function this glibc does not have resolves to a stub
- * that fails with ENOSYS, exactly as a missing system call would.  Keeping
+ * constructor).  A function this glibc does not have resolves to its
+ * stand-in in real.c if there is one, else to a stub that fails with
+ * ENOSYS, exactly as a missing system call would.  Keeping
  * every real call behind one table also lets tests find, in one place,
  * every system call the library can make.  REAL_EARLY() is for the few
  * wrappers a sanitizer runtime calls while it initialises, before any
@@ -13,17 +14,19 @@
 #ifndef WRITEBEHIND_REAL_H
 #define WRITEBEHIND_REAL_H
 
+#include "compat.h"   /* what glibc before 2.36 lacks; first: see there */
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,9 +59,6 @@ int __lxstat64(int, const char *, struct stat64 *);
 int __fxstatat(int, int, const char *, struct stat *, int);
 int __fxstatat64(int, int, const char *, struct stat64 *, int);
 int fcntl64(int, int, ...);
-pid_t _Fork(void);
-int close_range(unsigned, unsigned, int);
-void closefrom(int);
 int __overflow(FILE *, int);
 int __printf_chk(int, const char *, ...);
 int __fprintf_chk(FILE *, int, const char *, ...);
@@ -104,7 +104,10 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \
     X(putwchar_unlocked) X(fputws) X(fputws_unlocked) X(vfwprintf) X(vwprintf)            \
     X(__vfwprintf_chk) X(__vwprintf_chk) X(fputc) X(fwrite) X(vprintf) X(vfprintf) X(__vprintf_chk)          \
-    X(__vfprintf_chk) X(pthread_create)
+    X(__vfprintf_chk) X(pthread_create) X(sem_post) X(pthread_cond_signal)                  \
+    X(pthread_cond_broadcast) X(pthread_mutex_unlock) X(pthread_rwlock_unlock)  \
+    /* what C++ stream buffers call on the FILE they kept (streams.c) */                 \
+    X(putc) X(fread) X(getc) X(ungetc) X(fseeko64) X(ftello64) X(fseeko) X(ftello)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)

@@ -37,7 +37,7 @@ void wb_file_retire(struct wb_file *f)
     wb_lock(f);
     wb_stats_add(&wb_stats.writes, f->writes);
     wb_stats_add(&wb_stats.bytes, f->bytes);
-    f->writes = f->bytes = 0;
+    wb_file_fold_stats_locked(f);
     wb_buf_put(f->fill);
     wb_buf_put(f->spare);
     f->fill = f->spare = NULL;

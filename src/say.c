@@ -4,8 +4,25 @@
  * One line each, prefixed "writebehind: ", formatted on the stack (no
  * allocation, so a message is safe wherever the library may need one), and
  * written with the kernel's write in one call.
+ *
+ * The library's voice must never enter a program's data.  A program may
+ * close fd 2 and open a file that takes its number (coreutils close stderr
+ * at exit; daemons reopen it): a line written to "fd 2" would then land in
+ * that file.  So the library speaks only while fd 2 is still the stderr the
+ * process started with: its device and inode, taken at start-up (from the
+ * fstat start-up makes of fd 2 anyway), are compared before each message,
+ * and a process started without fd 2 never speaks.  A process that never
+ * speaks pays nothing for this.  A copy of fd 2 kept at a high number would
+ * be exact too, but it would hold the description open: a reader waiting
+ * for the program to close its stderr (a pipe's EOF, `$(cmd 2>&1)`) would
+ * wait for our copy instead, and it costs a descriptor at `ulimit -n 8`.  The
+ * identity check errs only when fd 2 was reopened on the very same file
+ * (the same terminal, /dev/null, the log stderr was sent to), where a line
+ * is where the user sent stderr anyway.
  */
 #include "say.h"
+
+#include "real.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,9 +32,71 @@
 bool wb_say_debug;
 void (*_Atomic wb_say_before)(void);
 
+/* fd 2 as the process started with it (see above).  Taken for free from
+   the fstat start-up makes of fd 2 anyway (the stdio set-up classifies it,
+   tagging.c), or with one fstat when start-up ends without it; a process
+   that will not buffer anything (disabled, misconfigured, --skip) takes
+   nothing and stays silent from then on: it has nothing more to say. */
+enum { ORIGIN_UNTAKEN = 0, ORIGIN_OPEN, ORIGIN_SILENT };
+static int stderr_origin;
+static bool settled;
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+
+void wb_stderr_seen(dev_t dev, ino_t ino)
+{
+    if (__atomic_load_n(&settled, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE) != ORIGIN_UNTAKEN)
+        return;
+    stderr_dev = dev;
+    stderr_ino = ino;
+    __atomic_store_n(&stderr_origin, ORIGIN_OPEN, __ATOMIC_RELEASE);
+}
+
+void wb_stderr_settle(bool will_speak)
+{
+    if (__atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE) == ORIGIN_UNTAKEN) {
+        struct stat st;
+        int saved = errno;
+        if (will_speak && REAL(fstat)(2, &st) == 0)
+            wb_stderr_seen(st.st_dev, st.st_ino);
+        else
+            __atomic_store_n(&stderr_origin, ORIGIN_SILENT, __ATOMIC_RELEASE);
+        errno = saved;
+    }
+    __atomic_store_n(&settled, true, __ATOMIC_RELEASE);
+}
+
+/* Until start-up has settled (while the configuration is read, before the
+   program's main), fd 2 is the one the process started with: nothing of
+   the program has run yet. */
+bool wb_stderr_is_original(void)
+{
+    int origin = __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE);
+    if (origin != ORIGIN_OPEN)
+        return origin == ORIGIN_UNTAKEN && !__atomic_load_n(&settled, __ATOMIC_ACQUIRE);
+    struct stat st;
+    int saved = errno;
+    bool same = REAL(fstat)(2, &st) == 0 && st.st_dev == stderr_dev && st.st_ino == stderr_ino;
+    errno = saved;
+    return same;
+}
+
+void wb_say_line(const char *line, size_t len)
+{
+    int saved = errno;
+    if (wb_stderr_is_original())
+        wb_write_all(2, line, len, NULL, NULL);
+    errno = saved;
+}
+
 static void say_line(bool land_first, const char *fmt, va_list ap)
 {
     int saved = errno;
+    if (!wb_stderr_is_original()) {
+        errno = saved;
+        return;
+    }
     char line[1024];
     size_t len = (size_t)snprintf(line, sizeof line, "writebehind: ");
     int n = vsnprintf(line + len, sizeof line - len - 1, fmt, ap);

@@ -24,6 +24,14 @@ extern void (*_Atomic wb_say_before)(void) WB_HIDDEN;
    lock or own a flight (of stderr's own file, possibly). */
 void wb_say_unlanded(const char *fmt, ...) WB_HIDDEN __attribute__((format(printf, 1, 2)));
 
+/* fd 2's identity, taken once at start-up: the library speaks only while
+   fd 2 is still that stderr, never into a file that took its number. */
+void wb_stderr_seen(dev_t dev, ino_t ino) WB_HIDDEN;   /* fd 2 fstat'ed during start-up */
+void wb_stderr_settle(bool will_speak) WB_HIDDEN;      /* start-up is over */
+bool wb_stderr_is_original(void) WB_HIDDEN;
+/* A whole line, as is (the statistics), under the same rule. */
+void wb_say_line(const char *line, size_t len) WB_HIDDEN;
+
 /* A background write failed: tell the user once.  Written directly (the
    caller may own the flight of stderr's own file). */
 void wb_say_write_error(const char *path, int fd, int err, size_t lost) WB_HIDDEN;

@@ -92,11 +92,16 @@ static void set_action_raw(int sig, void (*handler)(int, siginfo_t *, void *), i
 }
 
 
+void (*_Atomic wb_signals_dying_hook)(void);
+
 static void fatal_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
     int saved = errno;
     wb_land_dying();
+    void (*report)(void) = atomic_load_explicit(&wb_signals_dying_hook, memory_order_acquire);
+    if (report)
+        report();   /* the wrapper's --stats summary counts this process too */
     set_action_raw(sig, NULL, 0, NULL);
     mode[sig] = MODE_PROGRAM;
     /* Sent again, even for a fault the kernel raised: a trap (int3, a

@@ -25,5 +25,9 @@ WB_NOT_INSTRUMENTED int wb_sigaction_passthrough(int sig, const struct sigaction
 bool wb_signal_interrupting(int sig) WB_HIDDEN;
 void wb_signal_set_interrupting(int sig, bool interrupt) WB_HIDDEN;
 void wb_signals_after_fork_child(void) WB_HIDDEN;
+/* Called by a fatal signal's handler after the landing, when set (by
+   lifecycle: the statistics records the wrapper's summary needs).  Must be
+   safe in a signal handler. */
+extern void (*_Atomic wb_signals_dying_hook)(void) WB_HIDDEN;
 
 #endif

@@ -19,6 +19,10 @@ enum wb_state {
 };
 extern _Atomic int wb_state WB_HIDDEN;
 
+/* For the few uninstrumented wrappers a sanitizer runtime calls while it
+   initialises (signals.h): a function call there would be instrumented. */
+#define WB_NOT_STARTED() (atomic_load_explicit(&wb_state, memory_order_acquire) == WB_UNINIT)
+
 static inline int wb_state_now(void)
 {
     return atomic_load_explicit(&wb_state, memory_order_acquire);

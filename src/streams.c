@@ -26,8 +26,11 @@
  * flushes by itself; replacing a FILE's vtable aborts (glibc validates it).
  *
  * A cookie stream is byte-oriented: wide output on it is converted in
- * wrap_stdio_wide.c.  Known limit: a pointer to the original stdout saved
- * before our constructor ran writes unbuffered, in the kernel's order.
+ * wrap_stdio_wide.c.  A pointer to the original stdout/stderr saved before
+ * our constructor ran (libstdc++ 13+ and libc++ keep one for std::cout and
+ * std::cerr) is served by the cookie stream in the calls C++ stream buffers
+ * make (wb_stream_current(), streams.h); the printf and fputs families on
+ * such a pointer still write through the original, unbuffered by us.
  */
 #include "streams.h"
 
@@ -202,6 +205,18 @@ static void forget_stream(struct wb_stream *s)
 
 /* Frees the shadow FILE without closing the fd a second time (for the
    static stdout/stderr it just marks them closed, as fclose(stdout) would). */
+FILE *wb_std_shadow[2], *wb_std_cookie[2];
+
+/* Standard stream i (0 stdout, 1 stderr) is now cookie, standing in for
+   shadow; (NULL, NULL) when it is closed. */
+static void follow_std_stream(int i, FILE *shadow, FILE *cookie)
+{
+    __atomic_store_n(&wb_std_shadow[i], NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&wb_std_cookie[i], cookie, __ATOMIC_RELEASE);
+    if (cookie)
+        __atomic_store_n(&wb_std_shadow[i], shadow, __ATOMIC_RELEASE);
+}
+
 static void drop_shadow(FILE *shadow)
 {
     shadow->_fileno = -1;
@@ -215,6 +230,9 @@ static int cookie_close(void *cookie)
        a plain program's `stdout` pointing at the static, closed stream, and
        later fflush(stdout) calls (a sanitizer's exit, careless programs)
        rely on that: give the globals the closed original back. */
+    for (int i = 0; i < 2; i++)
+        if (__atomic_load_n(&wb_std_cookie[i], __ATOMIC_ACQUIRE) == s->cookie)
+            follow_std_stream(i, NULL, NULL);
     if (stdout == s->cookie)
         stdout = s->shadow;
     if (stderr == s->cookie)
@@ -311,10 +329,14 @@ void wb_stdio_init(void)
     REAL(fflush)(orig_err);
     FILE *out = wb_stream_wrap(orig_out);
     FILE *err = wb_stream_wrap(orig_err);
-    if (out)
+    if (out) {
+        follow_std_stream(0, orig_out, out);
         stdout = out;
-    if (err)
+    }
+    if (err) {
+        follow_std_stream(1, orig_err, err);
         stderr = err;
+    }
 }
 
 FILE *wb_stream_opened(FILE *fp, const char *path)
@@ -369,7 +391,9 @@ FILE *wb_stream_reopen(const char *path, const char *mode, FILE *stream, bool is
         /* freopen("log", "w", stdout): the program goes on using `stdout`. */
         FILE *cookie = wb_stream_wrap(r);
         if (cookie) {
-            if (stream == stdout)
+            int i = stream == stdout ? 0 : 1;
+            follow_std_stream(i, r, cookie);
+            if (i == 0)
                 stdout = cookie;
             else
                 stderr = cookie;

@@ -166,7 +166,7 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
     if (fl & (O_SYNC | O_DSYNC))
         return "O_SYNC/O_DSYNC (the program asked for synchronous writes)";
     if (S_ISFIFO(st->st_mode) && !wb_cfg.pipes)
-        return "a pipe (set WRITEBEHIND_PIPES=1 to buffer pipes)";
+        return "a pipe (use --pipes, or WRITEBEHIND_PIPES=1, to buffer pipes)";
     if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
         return "not a regular file";
     /* /proc, /sys and their kin show "regular files" whose write() is a
@@ -183,7 +183,7 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
         return "a kernel interface file (/proc, /sys, cgroup...): its writes are commands";
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
-        return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS";
+        return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS (--path/--fd)";
     if (S_ISREG(st->st_mode) && inode_never_buffered(st->st_dev, st->st_ino))
         return "the file is mapped into memory (mmap) or open twice: its writes go straight "
                "through";
@@ -282,7 +282,10 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
         errno = saved;
         return WB_FD_PLAIN;   /* not an open fd: nothing to install */
     }
-    char *abs = wb_cfg.select_any || wb_cfg.debug || !path ? proc_path(fd) : NULL;
+    if (fd == 2)
+        wb_stderr_seen(st.st_dev, st.st_ino);   /* start-up's look at stderr, for say.c */
+    /* (the statistics name files by their absolute path) */
+    char *abs = wb_cfg.select_any || wb_cfg.debug || wb_cfg.stats || !path ? proc_path(fd) : NULL;
     const char *why = refusal(fd, fl, &st, path, abs, inherited);
     struct wb_file *f = why ? NULL : attach(fd, fl, &st, path, &abs, &why);
     if (why)
@@ -336,6 +339,8 @@ void wb_fd_opened(int fd, const char *path, int flags)
         else
             wb_fdtab_set(fd, WB_FD_PLAIN);
         check_second_door(fd);
+        wb_debug("fd %d (%s) not tagged: %s", fd, path ? path : "?",
+                 (flags & O_PATH) ? "O_PATH" : "not open for writing");
         return;
     }
     wb_fd_classify(fd, path, false);

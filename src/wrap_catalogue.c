@@ -107,8 +107,21 @@
 #include <sys/pidfd.h>
 #endif
 
-/* A compat entry's type no current header declares. */
+/* A compat entry's type no current header declares, and one glibc 2.36
+   declares first (<sys/mount.h>). */
 struct ustat;
+struct mount_attr;
+
+/* Before 2.34 <resolv.h> renames these to their __res_ twins, which the
+   catalogue wraps as well: keep the plain names. */
+#undef res_query
+#undef res_search
+#undef res_querydomain
+#undef res_send
+#undef res_nquery
+#undef res_nsearch
+#undef res_nquerydomain
+#undef res_nsend
 
 /* Written by hand elsewhere, or never wrapped, though the catalogue gives
    a mechanical class ("~, 1" marks a name; see WB_IS_HAND):
@@ -118,7 +131,10 @@ struct ustat;
      glibc's fatal paths are a documented limitation anyway;
    - vfscanf, vscanf, vfwscanf, vwscanf: <stdio.h> renames them to their
      __isoc99_ twins with asm labels, so a wrapper defined here would be the
-     twin's; the twins (what C99 programs call) are generated. */
+     twin's; the twins (what C99 programs call) are generated;
+   - fwrite, fputc, putc, fread, getc, ungetc, fseeko(64), ftello(64):
+     wrap_stdio.c, which serves a call on the original stdout/stderr that
+     C++ streams kept with the cookie stream that replaced it. */
 #define WB_HAND_vfscanf ~, 1
 #define WB_HAND_vscanf ~, 1
 #define WB_HAND_vfwscanf ~, 1
@@ -128,6 +144,16 @@ struct ustat;
 #define WB_HAND___stack_chk_fail ~, 1
 #define WB_HAND_verr ~, 1
 #define WB_HAND_verrx ~, 1
+#define WB_HAND_fwrite ~, 1
+#define WB_HAND_fputc ~, 1
+#define WB_HAND_putc ~, 1
+#define WB_HAND_fread ~, 1
+#define WB_HAND_getc ~, 1
+#define WB_HAND_ungetc ~, 1
+#define WB_HAND_fseeko ~, 1
+#define WB_HAND_fseeko64 ~, 1
+#define WB_HAND_ftello ~, 1
+#define WB_HAND_ftello64 ~, 1
 
 #define WB_CAT_(a, b) a##b
 #define WB_CAT(a, b) WB_CAT_(a, b)

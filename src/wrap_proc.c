@@ -27,6 +27,7 @@
 #include "lifecycle.h"
 #include "observe.h"
 #include "real.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -116,6 +117,12 @@ WB_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 #define ALL_LANDED(call) wb_observe_all(); return REAL(call)
+/* A new image: this one's statistics are written before it goes. */
+#define IMAGE_ENDS(call)                                                                 \
+    wb_observe_all();                                                                    \
+    if (!wb_in_vfork_child())   /* a vfork child's memory is ours: its exec is not */   \
+        wb_stats_before_exec();                                                          \
+    return REAL(call)
 
 WB_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
@@ -128,13 +135,13 @@ WB_EXPORT FILE *popen(const char *cmd, const char *mode) { ALL_LANDED(popen)(cmd
 WB_EXPORT int daemon(int nochdir, int noclose) { ALL_LANDED(daemon)(nochdir, noclose); }
 
 WB_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{ ALL_LANDED(execve)(path, argv, envp); }
-WB_EXPORT int execv(const char *path, char *const argv[]) { ALL_LANDED(execv)(path, argv); }
-WB_EXPORT int execvp(const char *file, char *const argv[]) { ALL_LANDED(execvp)(file, argv); }
+{ IMAGE_ENDS(execve)(path, argv, envp); }
+WB_EXPORT int execv(const char *path, char *const argv[]) { IMAGE_ENDS(execv)(path, argv); }
+WB_EXPORT int execvp(const char *file, char *const argv[]) { IMAGE_ENDS(execvp)(file, argv); }
 WB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{ ALL_LANDED(execvpe)(file, argv, envp); }
+{ IMAGE_ENDS(execvpe)(file, argv, envp); }
 WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{ ALL_LANDED(fexecve)(fd, argv, envp); }
+{ IMAGE_ENDS(fexecve)(fd, argv, envp); }
 
 /* execl* call glibc's internal execve, so they are rebuilt on execv*. */
 #define COLLECT_ARGS(first, argv, envp_out)                                              \
@@ -155,18 +162,18 @@ WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 WB_EXPORT int execl(const char *path, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    ALL_LANDED(execv)(path, argv);
+    IMAGE_ENDS(execv)(path, argv);
 }
 WB_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    ALL_LANDED(execvp)(file, argv);
+    IMAGE_ENDS(execvp)(file, argv);
 }
 WB_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *const *envp;
     COLLECT_ARGS(arg, argv, envp = va_arg(ap, char *const *));
-    ALL_LANDED(execve)(path, argv, envp);
+    IMAGE_ENDS(execve)(path, argv, envp);
 }
 
 /* A vfork child shares the parent's memory: the library is the parent's. */
@@ -222,36 +229,48 @@ static void limit64_changing(int r, const struct rlimit64 *l)
     if (l)
         wb_limit_changing(r, l->rlim_cur);
 }
-WB_EXPORT int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
-{ limit_changing((int)r, l); return REAL(setrlimit)(r, l); }
-WB_EXPORT int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
-{ limit64_changing((int)r, l); return REAL(setrlimit64)(r, l); }
-WB_EXPORT int prlimit(pid_t pid, enum __rlimit_resource r, const struct rlimit *l, struct rlimit *old)
+/* A sanitizer runtime sets limits while it initialises, before any
+   instrumented code may run (signals.h): until the library has started,
+   these pass straight through, uninstrumented. */
+WB_EXPORT WB_NOT_INSTRUMENTED int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
 {
-    if (pid == 0 || pid == getpid())
+    if (!WB_NOT_STARTED())
         limit_changing((int)r, l);
-    return REAL(prlimit)(pid, r, l, old);
+    return REAL_EARLY(setrlimit)(r, l);
 }
-WB_EXPORT int prlimit64(pid_t pid, enum __rlimit_resource r, const struct rlimit64 *l,
-                        struct rlimit64 *old)
+WB_EXPORT WB_NOT_INSTRUMENTED int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
 {
-    if (pid == 0 || pid == getpid())
+    if (!WB_NOT_STARTED())
         limit64_changing((int)r, l);
-    return REAL(prlimit64)(pid, r, l, old);
+    return REAL_EARLY(setrlimit64)(r, l);
+}
+WB_EXPORT WB_NOT_INSTRUMENTED int prlimit(pid_t pid, enum __rlimit_resource r,
+                                          const struct rlimit *l, struct rlimit *old)
+{
+    if (!WB_NOT_STARTED() && (pid == 0 || pid == getpid()))
+        limit_changing((int)r, l);
+    return REAL_EARLY(prlimit)(pid, r, l, old);
+}
+WB_EXPORT WB_NOT_INSTRUMENTED int prlimit64(pid_t pid, enum __rlimit_resource r,
+                                            const struct rlimit64 *l, struct rlimit64 *old)
+{
+    if (!WB_NOT_STARTED() && (pid == 0 || pid == getpid()))
+        limit64_changing((int)r, l);
+    return REAL_EARLY(prlimit64)(pid, r, l, old);
 }
 
 /* prctl: a seccomp filter (or strict mode) may forbid what the library
    needs; everything else passes.  Every argument is one register. */
-WB_EXPORT int prctl(int option, ...)
+WB_EXPORT WB_NOT_INSTRUMENTED int prctl(int option, ...)
 {
     va_list ap;
     va_start(ap, option);
     unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
     unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
     va_end(ap);
-    if (option == PR_SET_SECCOMP)
+    if (option == PR_SET_SECCOMP && !WB_NOT_STARTED())
         wb_lone_thread(true);
-    return REAL(prctl)(option, a, b, c, d);
+    return REAL_EARLY(prctl)(option, a, b, c, d);
 }
 
 /* A fork that fails for want of a task slot (RLIMIT_NPROC) would have had

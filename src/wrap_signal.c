@@ -18,7 +18,7 @@
 WB_EXPORT WB_NOT_INSTRUMENTED int sigaction(int sig, const struct sigaction *act,
                                             struct sigaction *old)
 {
-    if (wb_state_now() == WB_UNINIT)
+    if (WB_NOT_STARTED())
         return wb_sigaction_passthrough(sig, act, old);
     wb_ready();
     return wb_sigaction_managed(sig, act, old);
@@ -56,7 +56,7 @@ static sighandler_t bsd_semantics(int sig, sighandler_t handler)
 
 WB_EXPORT WB_NOT_INSTRUMENTED sighandler_t signal(int sig, sighandler_t handler)
 {
-    if (wb_state_now() == WB_UNINIT)   /* see wb_sigaction_passthrough */
+    if (WB_NOT_STARTED())   /* see wb_sigaction_passthrough */
         return REAL_EARLY(signal)(sig, handler);
     return bsd_semantics(sig, handler);
 }

@@ -51,12 +51,38 @@ WB_EXPORT int fclose(FILE *stream)
     FILE *volatile maybe_null = stream;
     if (!maybe_null)
         return REAL(fclose)(stream);
-    return wb_stream_close(stream);
+    return wb_stream_close(wb_stream_current(stream));
 }
 
 WB_EXPORT int fcloseall(void) { return wb_streams_close_all(); }
-WB_EXPORT int fflush(FILE *stream) { return wb_stream_flush(stream, true); }
-WB_EXPORT int fflush_unlocked(FILE *stream) { return wb_stream_flush(stream, false); }
+WB_EXPORT int fflush(FILE *stream) { return wb_stream_flush(wb_stream_current(stream), true); }
+WB_EXPORT int fflush_unlocked(FILE *stream)
+{
+    return wb_stream_flush(wb_stream_current(stream), false);
+}
+
+/* What C++ stream buffers (libstdc++'s stdio_sync_filebuf, libc++'s
+   __stdoutbuf) call on the FILE they kept: the catalogue's LAND_FILE
+   landing, on the stream wb_stream_current() names (streams.h). */
+#define ON_CURRENT(ret, name, params, args)                                              \
+    WB_EXPORT ret name params                                                            \
+    {                                                                                    \
+        fp = wb_stream_current(fp);                                                      \
+        wb_observe_stream(fp);                                                           \
+        return REAL(name) args;                                                          \
+    }
+ON_CURRENT(size_t, fwrite, (const void *restrict p, size_t size, size_t n, FILE *restrict fp),
+           (p, size, n, fp))
+ON_CURRENT(int, fputc, (int c, FILE *fp), (c, fp))
+ON_CURRENT(int, putc, (int c, FILE *fp), (c, fp))
+ON_CURRENT(size_t, fread, (void *restrict p, size_t size, size_t n, FILE *restrict fp),
+           (p, size, n, fp))
+ON_CURRENT(int, getc, (FILE *fp), (fp))
+ON_CURRENT(int, ungetc, (int c, FILE *fp), (c, fp))
+ON_CURRENT(int, fseeko, (FILE *fp, off_t off, int whence), (fp, off, whence))
+ON_CURRENT(int, fseeko64, (FILE *fp, off64_t off, int whence), (fp, off, whence))
+ON_CURRENT(off_t, ftello, (FILE *fp), (fp))
+ON_CURRENT(off64_t, ftello64, (FILE *fp), (fp))
 
 WB_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
 {

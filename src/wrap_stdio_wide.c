@@ -25,10 +25,11 @@ WB_EXPORT int fwide(FILE *fp, int mode)
         return wb_stream_is_wrapped(fp_expr) ? wb_wide_putc(wc, fp_expr)                \
                                              : REAL(name)(wc, fp);                       \
     }
-WIDE_CHAR_PUT(fputwc, fp)
-WIDE_CHAR_PUT(putwc, fp)
-WIDE_CHAR_PUT(fputwc_unlocked, fp)
-WIDE_CHAR_PUT(putwc_unlocked, fp)
+/* std::wcout's FILE is the original stdout: see wb_stream_current(). */
+WIDE_CHAR_PUT(fputwc, wb_stream_current(fp))
+WIDE_CHAR_PUT(putwc, wb_stream_current(fp))
+WIDE_CHAR_PUT(fputwc_unlocked, wb_stream_current(fp))
+WIDE_CHAR_PUT(putwc_unlocked, wb_stream_current(fp))
 
 WB_EXPORT wint_t putwchar(wchar_t wc)
 {

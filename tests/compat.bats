@@ -7,9 +7,23 @@
 # stdio-based programs (sed -u, awk's fflush, C printf, sqlite3's output)
 # reach the kernel through glibc's internal write, which only the stdio
 # module sees; identity must hold with or without it.
+#
+# Programs that copy metadata (tar -x, gzip, xz, cp -p, rsync -t, unzip,
+# patch -Z, install -p) must leave every output file with the same mode,
+# size and modification time, to the nanosecond, as a plain run.
+
+# Tests below known to differ from the plain run, in the files' times only
+# (at 34dd919: tar -x, gzip -dk, xz -dk and cp -p --sparse=always, whose
+# last buffered bytes landed after the program's futimens, so the mtime
+# became "now"; they pass on main at 72cfcdc).  expect_fixed_later keeps the
+# suite green while a listed test still differs, and fails as soon as it
+# passes: then remove it here.
+KNOWN_DIFFERENT=(
+)
 
 setup() {
     load test_helper/common
+    load test_helper/core
     PY=/usr/bin/python3
     [[ -x $PY ]] || PY=$(command -v python3 || echo python3)
     IN=$BATS_TEST_TMPDIR/in      # inputs, made once, shared by both runs
@@ -25,21 +39,43 @@ need() {
     done
 }
 
-# Runs CMD... with its stdout sent to FILE under strace and prints how many
-# write() calls reached FILE.
-writes_to() {
-    local file=$1 trace=$BATS_TEST_TMPDIR/strace.txt
-    shift
-    : >"$file"
-    strace -f -qq -c -e trace=write -P "$file" -o "$trace" "$@" >"$file" || return 1
-    awk '$NF == "write" { n = $4 } END { print n + 0 }' "$trace"
+# expect_fixed_later COMPARISON...: runs the comparison (same_as_plain ...).
+# In a test named in KNOWN_DIFFERENT it must still fail, and on the files'
+# modification times alone (same_as_plain compares them last).
+expect_fixed_later() {
+    local t
+    for t in "${KNOWN_DIFFERENT[@]}"; do
+        [[ $t == "$BATS_TEST_DESCRIPTION" ]] && break
+    done
+    if [[ $t != "$BATS_TEST_DESCRIPTION" ]]; then
+        "$@"
+        return
+    fi
+    local out st=0
+    out=$("$@") || st=$?
+    echo "$out"
+    if ((st == 0)); then
+        echo "now passes: remove it from KNOWN_DIFFERENT"
+        return 1
+    fi
+    if [[ $out != *"mtime differs"* ]]; then
+        echo "listed in KNOWN_DIFFERENT for its times, but fails otherwise"
+        return 1
+    fi
+    echo "known difference (KNOWN_DIFFERENT): times only"
 }
 
-# same_as_plain for commands that end with a non-zero status: bats runs
-# tests under `set -e`, so the status is recorded in a file that the
-# directory comparison then checks.
-same_status_as_plain() {
-    same_as_plain "$1"$'\n''echo "exit status $?" > exit-status'
+# coalesced CMD...: CMD writes its stdout (a file here) with a write() per
+# line, 2000 or more plainly; under the library the same bytes take 5 at most.
+coalesced() {
+    local t plain lib
+    t=$(cd "$BATS_TEST_TMPDIR" && pwd -P)
+    plain_traced "$t/p.trace" "$@" >"$t/p" || return 1
+    wb_traced "$t/w.trace" "$NO_TIMER" "$@" >"$t/w" || return 1
+    plain=$(writes_to "$t/p.trace" "$t/p") lib=$(writes_to "$t/w.trace" "$t/w")
+    echo "write() calls reaching the file: plain $plain, writebehind $lib"
+    cmp "$t/p" "$t/w" || return 1
+    ((plain >= 2000 && lib <= 5))
 }
 
 # coreutils' dd (with a small bs) and split call aligned_alloc(4096, n) with n
@@ -117,7 +153,7 @@ need_strace() {
 # --- interpreters --------------------------------------------------------
 
 @test "perl \$|=1: stdout, a file handle, syswrite and seek" {
-    same_status_as_plain 'perl -e '\''$| = 1;
+    same_as_plain --status 7 'perl -e '\''$| = 1;
         print "line $_\n" for 1 .. 5000;
         open(my $f, ">", "fh") or die; select($f); $| = 1; select(STDOUT);
         print $f "fh $_\n" for 1 .. 5000;
@@ -129,19 +165,11 @@ need_strace() {
 
 @test "perl \$|=1: one write per line becomes a few" {
     need_strace
-    local script='$| = 1; print "line $_\n" for 1 .. 2000'
-    local plain lib
-    plain=$(writes_to "$BATS_TEST_TMPDIR/p" perl -e "$script")
-    lib=$(writes_to "$BATS_TEST_TMPDIR/w" env LD_PRELOAD="$(wb_env)" WRITEBEHIND_FLUSH_MS=3600000 \
-        perl -e "$script")
-    echo "write() calls reaching the file: plain $plain, writebehind $lib"
-    cmp "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/w"
-    ((plain >= 2000))
-    ((lib <= 5))
+    coalesced perl -e '$| = 1; print "line $_\n" for 1 .. 2000'
 }
 
 @test "python3 -u: print, sys.stdout.write and os.write" {
-    same_status_as_plain '"$PY" -u -c "
+    same_as_plain --status 4 '"$PY" -u -c "
 import os, sys
 for i in range(3000):
     print(\"print\", i)
@@ -178,20 +206,12 @@ for i in range(2000):
 
 @test "python3 -u: one write per print becomes a few" {
     need_strace
-    local script='for i in range(2000): print(i)'
-    local plain lib
-    plain=$(writes_to "$BATS_TEST_TMPDIR/p" "$PY" -u -c "$script")
-    lib=$(writes_to "$BATS_TEST_TMPDIR/w" env LD_PRELOAD="$(wb_env)" WRITEBEHIND_FLUSH_MS=3600000 \
-        "$PY" -u -c "$script")
-    echo "write() calls reaching the file: plain $plain, writebehind $lib"
-    cmp "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/w"
-    ((plain >= 2000))
-    ((lib <= 5))
+    coalesced "$PY" -u -c 'for i in range(2000): print(i)'
 }
 
 @test "node: process.stdout redirected to a file" {
     need node
-    same_status_as_plain 'node -e "
+    same_as_plain --status 6 'node -e "
 for (let i = 0; i < 3000; i++) process.stdout.write(\"node \" + i + \"\\n\");
 console.log(\"done\");
 process.exitCode = 6;
@@ -203,7 +223,7 @@ process.exitCode = 6;
 # the next file that gets the same number.
 @test "node: fs.writeSync, fs.closeSync and the fd number reused" {
     need node
-    same_status_as_plain 'node -e "
+    same_as_plain --status 0 'node -e "
 const fs = require(\"fs\");
 let fd = fs.openSync(\"a\", \"w\");
 for (let i = 0; i < 300; i++) fs.writeSync(fd, \"a \" + i + \"\\n\");
@@ -218,15 +238,7 @@ fs.appendFileSync(\"b\", \"end\\n\");
 @test "node: one write per process.stdout.write becomes a few" {
     need node
     need_strace
-    local script='for (let i = 0; i < 2000; i++) process.stdout.write(i + "\n")'
-    local plain lib
-    plain=$(writes_to "$BATS_TEST_TMPDIR/p" node -e "$script")
-    lib=$(writes_to "$BATS_TEST_TMPDIR/w" env LD_PRELOAD="$(wb_env)" WRITEBEHIND_FLUSH_MS=3600000 \
-        node -e "$script")
-    echo "write() calls reaching the file: plain $plain, writebehind $lib"
-    cmp "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/w"
-    ((plain >= 2000))
-    ((lib <= 5))
+    coalesced node -e 'for (let i = 0; i < 2000; i++) process.stdout.write(i + "\n")'
 }
 
 # --- databases and archives ----------------------------------------------
@@ -270,6 +282,107 @@ sqlite3 db "pragma integrity_check;" > check && sqlite3 db .dump > dump.sql'
         cmp d g.out && cmp d x.out && cmp d z.out && gzip -t d9.gz && xz -t d.xz'
 }
 
+# --- programs that copy modes and times ---------------------------------
+
+# The timer is off in these (--no-timer): the bytes still buffered when the
+# program sets the times must land by what the program does, not by luck.
+
+# $IN/tree: files of several modes and sizes, each with its own time (with
+# nanoseconds), made plainly; also $IN/data, the largest of them.
+make_tree() {
+    mkdir -p "$IN/tree/sub"
+    seq 1 100000 >"$IN/tree/numbers"
+    head -c 300000 /dev/urandom >"$IN/tree/sub/random"
+    printf '#!/bin/sh\necho hi\n' >"$IN/tree/sub/script"
+    seq 1 50 | sed 's/^/line /' >"$IN/tree/text"
+    : >"$IN/tree/empty"
+    chmod 640 "$IN/tree/numbers"
+    chmod 600 "$IN/tree/sub/random"
+    chmod 755 "$IN/tree/sub/script"
+    chmod 444 "$IN/tree/text"
+    local f t=1000000000
+    for f in numbers sub/random sub/script text empty sub .; do
+        touch -d "@$t.123456789" "$IN/tree/$f"
+        t=$((t + 86400 * 40 + 7))
+    done
+    cp -p "$IN/tree/numbers" "$IN/data"
+}
+
+@test "tar -x: extracted files keep the archive's modes, sizes and times" {
+    make_tree
+    tar -C "$IN" -cf "$IN/tree.tar" tree
+    expect_fixed_later same_as_plain --no-timer --mtime 'x/*' 'mkdir x && tar -xf "$IN/tree.tar" -C x'
+}
+
+# tar -c sets no time on the archive it writes (it is "now" in both runs):
+# its mode and size, and its bytes (which hold the inputs' times), must match.
+@test "tar -c: the archive has the same mode, size and bytes" {
+    make_tree
+    same_as_plain --no-timer 'tar -C "$IN" -cf a.tar tree && tar -C "$IN" -czf a.tgz tree'
+}
+
+@test "gzip -k: the compressed file keeps the input's mode and time" {
+    make_tree
+    expect_fixed_later same_as_plain --no-timer --setup 'cp -p "$IN/data" d' --mtime '*' 'gzip -k -6 d'
+}
+
+@test "gzip -dk: the decompressed file keeps the mode and time" {
+    make_tree
+    gzip -k "$IN/data"
+    expect_fixed_later same_as_plain --no-timer --setup 'cp -p "$IN/data.gz" d.gz' --mtime '*' 'gzip -dk d.gz'
+}
+
+@test "xz -dk: the decompressed file keeps the mode and time" {
+    need xz
+    make_tree
+    xz -T1 -k "$IN/data"
+    expect_fixed_later same_as_plain --no-timer --setup 'cp -p "$IN/data.xz" d.xz' --mtime '*' 'xz -T1 -dk d.xz'
+}
+
+# cp copies with copy_file_range when it can (no write() to buffer); with
+# --sparse=always it reads and writes, to leave holes.
+@test "cp -p: copies keep their sources' modes and times" {
+    make_tree
+    expect_fixed_later same_as_plain --no-timer --mtime '*' 'cp -p "$IN/data" d && cp -pr "$IN/tree" t &&
+        cp -p --sparse=always "$IN/data" s && cp -pr --sparse=always "$IN/tree" st'
+}
+
+@test "rsync -t: copied files keep their sources' modes and times" {
+    need rsync
+    make_tree
+    expect_fixed_later same_as_plain --no-timer --mtime '*' 'rsync -rpt "$IN/tree/" t/ && rsync -t "$IN/data" d'
+}
+
+@test "unzip: extracted files keep the archive's modes and times" {
+    need zip unzip
+    make_tree
+    (cd "$IN" && zip -q -r -X tree.zip tree)
+    expect_fixed_later same_as_plain --no-timer --mtime 'x/*' 'unzip -q "$IN/tree.zip" -d x'
+}
+
+# patch -Z sets the patched file's time from the diff header, when the file
+# had the header's old time.
+@test "patch -Z: the patched file gets the new time from the diff, its mode kept" {
+    need patch
+    make_tree
+    mkdir -p "$IN/old" "$IN/new"
+    cp -p "$IN/tree/numbers" "$IN/old/f"
+    sed 's/^1234$/changed/; s/^99999$/also changed/' "$IN/old/f" >"$IN/new/f"
+    touch -d @1300000000.5 "$IN/new/f"
+    (cd "$IN" && TZ=UTC diff -u old/f new/f >f.diff) || true
+    grep -q '^+changed$' "$IN/f.diff"
+    expect_fixed_later same_as_plain --no-timer --setup 'cp -p "$IN/old/f" f' --mtime '*' \
+        'patch -Z -s f < "$IN/f.diff"'
+}
+
+@test "install -m/-p: installed files get the mode asked for, and with -p the source's time" {
+    make_tree
+    expect_fixed_later same_as_plain --no-timer --mtime 'p_*' 'install -m 640 -p "$IN/data" p_data &&
+        install -m 4755 -p "$IN/tree/sub/script" p_script &&
+        install -m 600 "$IN/tree/sub/random" random && install -d -m 700 dir &&
+        install -m 444 -p -D "$IN/tree/text" dir/p_text'
+}
+
 # --- compiled programs ---------------------------------------------------
 
 @test "gfortran: formatted writes with FLUSH to a file and stdout" {
@@ -290,7 +403,7 @@ program w
 end program
 EOF
     gfortran -O1 -o "$BIN/w" "$BATS_TEST_TMPDIR/w.f90"
-    same_status_as_plain '"$BIN/w" > out 2> err'
+    same_as_plain --status 3 '"$BIN/w" > out 2> err'
 }
 
 @test "rust: println! to a redirected stdout, writeln! to files" {
@@ -315,7 +428,7 @@ fn main() {
 }
 EOF
     rustc -O -o "$BIN/r" "$BATS_TEST_TMPDIR/r.rs"
-    same_status_as_plain '"$BIN/r" > out'
+    same_as_plain --status 5 '"$BIN/r" > out'
 }
 
 @test "c++ iostreams: std::endl on std::cout and std::ofstream" {
@@ -339,7 +452,7 @@ int main()
 }
 EOF
     g++ -O2 -o "$BIN/c" "$BATS_TEST_TMPDIR/c.cc"
-    same_status_as_plain '"$BIN/c" > out 2> err'
+    same_as_plain --status 9 '"$BIN/c" > out 2> err'
 }
 
 @test "make, gcc, as, ar and ld: the built program is byte-identical" {

@@ -22,13 +22,13 @@ teardown() {
 
 @test "output: random sizes around a 64-byte buffer are byte-identical" {
     for seed in 1 2 3; do
-        WRITEBEHIND_BUFSIZE=64 same_as_plain "$(helper core_sizes) random out 64 $seed 3000"
+        same_as_plain --bufsize 64 "$(helper core_sizes) random out 64 $seed 3000"
     done
 }
 
 @test "output: random sizes around a 4096-byte buffer are byte-identical" {
     for seed in 4 5 6; do
-        WRITEBEHIND_BUFSIZE=4096 same_as_plain "$(helper core_sizes) random out 4096 $seed 2000"
+        same_as_plain --bufsize 4096 "$(helper core_sizes) random out 4096 $seed 2000"
     done
 }
 
@@ -49,14 +49,13 @@ teardown() {
 }
 
 @test "big writes: stay in order with the buffered ones around them" {
-    WRITEBEHIND_FLUSH_MS=60000 WRITEBEHIND_BUFSIZE=4096 \
-        same_as_plain "$(helper core_sizes) big out 4096 50"
+    same_as_plain --timer 60000 --bufsize 4096 "$(helper core_sizes) big out 4096 50"
 }
 
 # ---- order across fds of one description ----------------------------------
 
 @test "dup: writes through both fds keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dup out"
+    same_as_plain --timer 60000 "$(helper core_dup) dup out"
 }
 
 @test "dup, dup2, dup3, F_DUPFD: both fds share one buffer (few write calls)" {
@@ -68,31 +67,31 @@ teardown() {
 }
 
 @test "dup2: writes through both fds keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dup2 out"
+    same_as_plain --timer 60000 "$(helper core_dup) dup2 out"
 }
 
 @test "dup3: writes through both fds keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dup3 out"
+    same_as_plain --timer 60000 "$(helper core_dup) dup3 out"
 }
 
 @test "fcntl F_DUPFD: writes through both fds keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dupfd out"
+    same_as_plain --timer 60000 "$(helper core_dup) dupfd out"
 }
 
 @test "fcntl F_DUPFD_CLOEXEC: writes through both fds keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dupfd_cloexec out"
+    same_as_plain --timer 60000 "$(helper core_dup) dupfd_cloexec out"
 }
 
 @test "dup2: onto a buffered fd of another file lands that file's bytes first" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) dup2_replace out"
+    same_as_plain --timer 60000 "$(helper core_dup) dup2_replace out"
 }
 
 @test "dup: closing the original fd keeps the copy's order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_dup) close_first out"
+    same_as_plain --timer 60000 "$(helper core_dup) close_first out"
 }
 
 @test "inherited >f 2>&1: alternating raw writes to fd 1 and fd 2 keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_write) fd:1 fd:2 >f 2>&1"
+    same_as_plain --timer 60000 "$(helper core_write) fd:1 fd:2 >f 2>&1"
 }
 
 @test "inherited >f 2>&1: fd 1 and fd 2 share one buffer (few write calls)" {
@@ -101,7 +100,7 @@ teardown() {
 }
 
 @test "inherited >f 2>>f: two descriptions of one file keep their order" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_write) fd:1 fd:2 >f 2>>f"
+    same_as_plain --timer 60000 "$(helper core_write) fd:1 fd:2 >f 2>>f"
 }
 
 # ---- when the bytes land ------------------------------------------------
@@ -122,19 +121,19 @@ teardown() {
 }
 
 @test "exit(): flushes pending bytes" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_end) exit out"
+    same_as_plain --timer 60000 "$(helper core_end) exit out"
 }
 
 @test "return from main: flushes pending bytes" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_end) return out"
+    same_as_plain --timer 60000 "$(helper core_end) return out"
 }
 
 @test "_exit(): flushes pending raw writes" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_end) _exit out"
+    same_as_plain --timer 60000 "$(helper core_end) _exit out"
 }
 
 @test "exit() in a non-main thread: flushes pending bytes" {
-    WRITEBEHIND_FLUSH_MS=60000 same_as_plain "$(helper core_end) thread_exit out"
+    same_as_plain --timer 60000 "$(helper core_end) thread_exit out"
 }
 
 # ThreadSanitizer's runtime keeps a thread of its own, so under it even the
@@ -184,20 +183,19 @@ skip_under_tsan() {
 
 # ---- the background writer cannot start ----------------------------------
 
-# Library bug: the flusher is started with a 64 KiB stack (flusher.c
-# ensure_running); glibc puts static TLS on every thread's stack, so in a
-# program with more TLS than that pthread_create fails with EINVAL.  The
-# library then switches to PASSTHROUGH, but the bytes already copied into
-# the fill are never written unless a later call on that file drains them:
-# wb_shutdown() drains only from ACTIVE.  A one-line program loses its line.
+# glibc puts a program's static TLS on every thread's stack, so a background
+# writer started with a small fixed stack would fail (EINVAL) in a program
+# with 1 MiB of TLS.  Started or not, every byte lands: when the writer cannot
+# start, the library writes through from then on, and what it had already
+# buffered lands in order by the end of the program (a one-line program
+# keeps its line).
 @test "flusher: a program with 1 MiB of thread-local storage keeps every byte" {
     same_as_plain "timeout -s KILL 10 $(helper core_tls) out 1"
 }
 
-# Library bug: same start failure, with stderr a tagged file: ensure_running()
-# runs under the file's spinlock (and the queue lock) from
-# wb_file_write_slow -> wb_flusher_dirty, and its wb_say() drains fd 2's
-# file first -> wb_lock on the lock this thread holds: spins forever.
+# The same start failure with stderr a tagged file: the library's message
+# about it goes to that same file, from inside a write to it, and must
+# neither deadlock nor lose or reorder the program's own lines.
 @test "flusher: a program with 1 MiB of thread-local storage writing to stderr as a file ends" {
     "$(helper core_tls)" fd:2 2>plain.err
     status=0
@@ -207,8 +205,8 @@ skip_under_tsan() {
     [[ $(grep -c '^tls line#' err) == 100 ]]
 }
 
-# Library bug: see above; here pthread_create fails with EAGAIN because the
-# user may run no more processes (RLIMIT_NPROC), and the first line is lost.
+# The same, with pthread_create failing with EAGAIN because the user may run
+# no more processes (RLIMIT_NPROC): the first line still lands.
 @test "flusher: when no thread can be started, every byte still lands" {
     [[ $(id -u) == 0 ]] || skip "needs root to run the writer as another user"
     [[ $SANITIZER != thread ]] || skip "ThreadSanitizer starts a thread of its own"
@@ -354,8 +352,7 @@ skip_under_tsan() {
 }
 
 @test "memory: 1000 files written round-robin under the cap are byte-identical" {
-    WRITEBEHIND_FLUSH_MS=60000 WRITEBEHIND_BUFSIZE=64K WRITEBEHIND_MAX_MEMORY=1M \
-        same_as_plain "mkdir files && $(helper core_many) files 1000 20"
+    same_as_plain --timer 60000 --bufsize 64K --env WRITEBEHIND_MAX_MEMORY=1M "mkdir files && $(helper core_many) files 1000 20"
 }
 
 # ---- return values and errno --------------------------------------------
@@ -378,19 +375,18 @@ skip_under_tsan() {
     diff plain.zero wb.zero
 }
 
-# Library bug (seen in sanitizer builds): writev() whose pieces are all empty,
-# on a tagged fd that has no buffer yet, takes the fast path in wrap_io.c
-# writev() (total 0 <= fill_room 0) and calls memcpy(NULL + 0, ..., 0):
-# undefined behaviour, which UBSan reports and halts on.
+# A writev() whose pieces are all empty, on a tagged fd that has no buffer
+# yet, returns 0 and copies nothing (no memcpy from or to NULL, which UBSan
+# in the sanitizer builds would report and halt on).
 @test "errno: writev of empty pieces returns 0 before and after buffered bytes" {
     same_as_plain "$(helper core_errno) . zero-writev"
     grep -q 'before any byte *= 0, errno EXDEV' wb.out
 }
 
-# Library bug (sanitizer builds): wrap_syscall.c syscall() always takes six
-# variadic longs with va_arg, so a caller passing fewer has its stack read
-# beyond the arguments: AddressSanitizer stops the program with
-# stack-buffer-underflow (in the library's own syscall(SYS_gettid) too).
+# syscall(2) is variadic: the wrapper reads no more arguments than the
+# system call takes, so a caller passing fewer than six has nothing read
+# beyond them (AddressSanitizer would stop the program with
+# stack-buffer-underflow, in the library's own syscall(SYS_gettid) too).
 @test "syscall(2): calls with fewer than six arguments return as without the library" {
     same_as_plain "$(helper core_errno) . syscall"
     grep -q '^syscall(SYS_getppid) == getppid() *= 1' wb.out
@@ -401,6 +397,6 @@ skip_under_tsan() {
 }
 
 @test "errno: unchanged by successful writes while buffers fill and flush" {
-    WRITEBEHIND_BUFSIZE=64 same_as_plain "$(helper core_errno) ."
+    same_as_plain --bufsize 64 "$(helper core_errno) ."
     ! grep -q 'went wrong' wb.out
 }

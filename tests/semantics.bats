@@ -63,3 +63,53 @@ obs() { agree sem_observe "$1"; }
 @test "quick_exit: raw writes land" { obs end_quick_exit; }
 @test "exit: raw writes land" { obs end_exit; }
 @test "return from main: raw writes land" { obs end_return; }
+
+# ---- the comparisons themselves --------------------------------------------
+# A test whose program never ran its scenario must fail, even though the
+# plain run and the library's run then fail alike.
+
+@test "obs, agree and same_as_plain: fail on a misspelled scenario, mode or program" {
+    local -a calls=(
+        "obs no_such_scenario"
+        "agree sem_observe no_such_scenario"
+        "agree sem_threads no_such_scenario"
+        "same_as_plain -- $(helper sem_errors) no_such_mode"
+        "same_as_plain --name x --compare +stderr -- $(helper sem_observe) no_such_scenario"
+        "plain_vs_wb x $NO_TIMER -- $(helper sem_observe) no_such_scenario"
+        "same_as_plain '$(helper core_end) no_such_mode out'"
+        "same_as_plain '$(helper core_write) -o no_such_flag out'"
+        "same_as_plain 'no_such_program_anywhere'"
+        "same_as_plain 'if then'"
+    )
+    local c
+    for c in "${calls[@]}"; do
+        eval "run $c"
+        echo "$c: status $status"
+        ((status != 0)) || { echo "$output"; return 1; }
+        [[ $output == *"usage error"* ]] || { echo "$output"; return 1; }
+    done
+}
+
+@test "same_as_plain: notices a different mode, size, mtime or stderr" {
+    # Each command does one thing differently when the library is preloaded.
+    local under='[[ -n $LD_PRELOAD ]]'
+    run same_as_plain "echo x > f; chmod 644 f; if $under; then chmod 600 f; fi"
+    ((status != 0))
+    [[ $output == *"modes or sizes differ"* ]]
+    run same_as_plain "echo x > f; if $under; then truncate -s 100 f; fi; cat f >/dev/null"
+    ((status != 0))
+    run same_as_plain --mtime f "echo x > f; touch -d @1000000000 f; if $under; then touch f; fi"
+    ((status != 0))
+    [[ $output == *"mtime differs"* ]]
+    run same_as_plain --mtime nothing_matches "echo x > f"
+    ((status != 0))
+    [[ $output == *"no regular file matches"* ]]
+    run same_as_plain --compare +stderr "if $under; then echo oops >&2; fi"
+    ((status != 0))
+    [[ $output == *"stderr differs"* ]]
+    run same_as_plain --status TERM "true"
+    ((status != 0))
+    [[ $output == *"not signal TERM"* ]]
+    # and the same commands without a difference pass
+    same_as_plain --mtime f --compare +stderr "echo x > f; chmod 600 f; touch -d @1000000000 f; echo y >&2"
+}

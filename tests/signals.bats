@@ -9,8 +9,13 @@ load test_helper/common
 load test_helper/semantics
 
 sig() { agree sem_signals "$@"; }
-# die SIGNAL HOW: a child writes 100 records, then dies; same status, same file
-die() { plain_vs_wb "die-$1-$2" "$NO_TIMER" -- "$(helper sem_signals)" die "$1" "$2"; }
+# die SIGNAL HOW: a child writes 100 records, then dies.  Its parent prints
+# how it died and the file's size: the plain run's child must have died by
+# SIGNAL, and the library's run must print the same and leave the same file.
+die() {
+    same_as_plain --name "die-$1-$2" --no-timer --compare +stderr \
+        --plain-says "died by $1( \(core\))?" -- "$(helper sem_signals)" die "$1" "$2"
+}
 
 @test "SIGTERM, SIGINT, SIGHUP, SIGQUIT sent by the process itself: flushed, same status" {
     for s in TERM INT HUP QUIT; do die "$s" raise; die "$s" kill; done
@@ -64,4 +69,28 @@ die() { plain_vs_wb "die-$1-$2" "$NO_TIMER" -- "$(helper sem_signals)" die "$1" 
 
 @test "SIGTSTP: bytes are in the file while the process is stopped; it stops by SIGTSTP" {
     sig stop
+}
+
+# ---- the comparisons themselves --------------------------------------------
+
+@test "die: fails unless the plain run's child dies by the signal" {
+    run die TERM no_such_way      # a usage error: both runs print usage, exit 2
+    echo "$output"
+    ((status != 0))
+    [[ $output == *"usage error"* ]]
+    run die NOSUCHSIG raise
+    echo "$output"
+    ((status != 0))
+    [[ $output == *"usage error"* ]]
+    run die USR1 fault            # the kernel raises no SIGUSR1: the child exits
+    echo "$output"
+    ((status != 0))
+    [[ $output == *"did not print a line matching /died by USR1"* ]]
+}
+
+@test "sig: fails on a misspelled scenario" {
+    run sig no_such_scenario
+    echo "$output"
+    ((status != 0))
+    [[ $output == *"usage error"* ]]
 }

@@ -115,6 +115,72 @@ CC
     ((under * 20 < plain))
 }
 
+# A C++ program that mixes the C++ standard streams with C stdio on the same
+# stream.  libstdc++ 13+ and libc++ construct std::cout/std::cerr before the
+# library's constructor swaps stdout/stderr, on the original FILEs.
+write_cxx_mix() {
+    cat >mix.cc <<'CC'
+#include <cstdio>
+#include <iostream>
+int main() {
+    for (int i = 0; i < 2000; i++) {
+        std::cout << "cout " << i << '\n';               // fwrite, putc
+        std::printf("printf %d\n", i);
+        std::cerr << "cerr " << i << "\n";               // unitbuf: fflush
+        std::fprintf(stderr, "fprintf %d\n", i);
+        if (i % 100 == 0) {
+            std::cout << "cout endl " << i << std::endl;
+            long pos = std::cout.tellp();                // ftello64 / ftello
+            std::printf("tellp %ld\n", pos);
+        }
+    }
+    std::cout << "no newline at the end";
+}
+CC
+}
+
+# Runs ./mix plainly and under the library with stdout and stderr in two
+# files, then in one (>all 2>&1); every file must be byte-identical.
+cxx_mix_keeps_plain_order() {
+    mkdir p w
+    (cd p && ../mix >out.txt 2>err.txt && ../mix >all.txt 2>&1)
+    (cd w && wb ../mix >out.txt 2>err.txt && wb ../mix >all.txt 2>&1)
+    diff -r p w
+}
+
+@test "stdio: C++ std::cout with printf and std::cerr with fprintf(stderr) keep the plain order" {
+    command -v g++ >/dev/null || skip "g++ not installed"
+    write_cxx_mix
+    g++ -O2 -o mix mix.cc
+    g++ --version | head -1
+    cxx_mix_keeps_plain_order
+}
+
+@test "stdio: C++ std::wcout with wprintf and std::wcerr with fwprintf(stderr) keep the plain order" {
+    command -v g++ >/dev/null || skip "g++ not installed"
+    cat >mix.cc <<'CC'
+#include <cwchar>
+#include <iostream>
+int main() {
+    for (int i = 0; i < 2000; i++) {
+        std::wcout << L"wcout " << i << L'\n';           // putwc
+        std::wprintf(L"wprintf %d\n", i);
+        std::wcerr << L"wcerr " << i << std::endl;
+        std::fwprintf(stderr, L"fwprintf %d\n", i);
+    }
+}
+CC
+    g++ -O2 -o mix mix.cc
+    cxx_mix_keeps_plain_order
+}
+
+@test "stdio: libc++ (clang++ -stdlib=libc++) std::cout and std::cerr keep the plain order with C stdio" {
+    command -v clang++ >/dev/null || skip "clang++ not installed"
+    write_cxx_mix
+    clang++ -stdlib=libc++ -O2 -o mix mix.cc 2>/dev/null || skip "libc++ is not installed (.ci/run installs libc++-dev)"
+    cxx_mix_keeps_plain_order
+}
+
 @test "stdio: a gfortran program with FLUSH is identical and coalesced" {
     command -v gfortran >/dev/null || skip "gfortran not installed"
     cat >flush.f90 <<'F90'

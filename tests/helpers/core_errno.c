@@ -21,6 +21,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "portable.h"   /* strerrorname_np before glibc 2.32 */
+
 static void show(const char *what, long r)
 {
     int e = errno;

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <semaphore.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,53 @@ static int sc_fsize(void)
     return close(fd) ? 1 : 0;
 }
 
+static int sc_sem_shared(void)
+{
+    sem_t *sem = mmap(NULL, sizeof *sem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sem == MAP_FAILED || sem_init(sem, 1, 0))
+        die("sem_init");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        while (sem_wait(sem) && errno == EINTR)
+            ;
+        printf("woken, the file holds %ld bytes\n", size_of(path));
+        fflush(stdout);
+        _exit(0);
+    }
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    sem_post(sem);   /* the child reads the file now */
+    int st;
+    waitpid(pid, &st, 0);
+    return close(fd) ? 1 : 0;
+}
+
+static int sc_pipe_eof(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        char c;
+        while (read(p[0], &c, 1) > 0)
+            ;
+        printf("EOF, the file holds %ld bytes\n", size_of(path));
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[0]);
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    close(p[1]);   /* EOF is the message */
+    int st;
+    waitpid(pid, &st, 0);
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -288,6 +337,7 @@ int main(int argc, char **argv)
         { "fionread", sc_fionread },     { "second_door", sc_second_door },
         { "sys_exit", sc_sys_exit },     { "unshare_user", sc_unshare_user },
         { "seccomp_strict", sc_seccomp_strict }, { "fsize", sc_fsize },
+        { "sem_shared", sc_sem_shared }, { "pipe_eof", sc_pipe_eof },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
     int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         perror(argv[1]);
-        return 2;
+        return 1;
     }
     int write_err = 0;
     for (long i = 0; i < records && !write_err; i++) {

@@ -23,14 +23,14 @@ int main(int argc, char **argv)
 {
     if (argc != 4) {
         fprintf(stderr, "usage: fault_writer FILE READY LINES\n");
-        return 2;
+        return 2;   /* usage only: the tests tell it from a failure */
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     int fd = strcmp(argv[1], "-") ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644) : 1;
     if (fd < 0) {
         perror(argv[1]);
-        return 2;
+        return 1;
     }
     long lines = strtol(argv[3], NULL, 10);
     for (long i = 0; i < lines; i++) {
@@ -38,13 +38,13 @@ int main(int argc, char **argv)
         int n = snprintf(line, sizeof line, "line %ld of %ld\n", i, lines);
         if (write(fd, line, (size_t)n) != n) {
             perror("write");
-            return 2;
+            return 1;
         }
     }
     int ready = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (ready < 0) {
         perror(argv[2]);
-        return 2;
+        return 1;
     }
     close(ready);
     for (;;)

@@ -8,7 +8,6 @@
 #include "sem_common.h"
 
 #include <sched.h>
-#include <sys/pidfd.h>
 #include <spawn.h>
 #include <sys/file.h>
 #include <sys/mman.h>

@@ -102,10 +102,24 @@ static void die_in_child(int sig, const char *how)
     _exit(99);
 }
 
+static const char *const hows[] = { "raise", "kill",   "tgkill", "external", "fault",
+                                    "abort", "assert", "pipe",   "timer" };
+
+static bool known_how(const char *how)
+{
+    for (size_t i = 0; i < sizeof hows / sizeof *hows; i++)
+        if (!strcmp(hows[i], how))
+            return true;
+    return false;
+}
+
 static int die(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: sem_signals die SIGNAL HOW\n");
+    if (argc != 4 || !known_how(argv[3])) {
+        fprintf(stderr, "usage: sem_signals die SIGNAL HOW; HOW:");
+        for (size_t i = 0; i < sizeof hows / sizeof *hows; i++)
+            fprintf(stderr, " %s", hows[i]);
+        fprintf(stderr, "\n");
         return 2;
     }
     int sig = sig_by_name(argv[2]);

@@ -494,7 +494,7 @@ static void sc_signal_handler_tells(void)
             messages++;
             short_files += peek_size("f") < done * REC;
         }
-        _exit(short_files ? 1 : messages ? 0 : 2);
+        _exit(short_files ? 1 : messages ? 0 : 3);
     }
     close(p[0]);
     tell_fd = p[1];

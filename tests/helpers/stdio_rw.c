@@ -35,8 +35,14 @@ static void dump(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || chdir(argv[1]) != 0)
+    if (argc != 2) {
+        fprintf(stderr, "usage: stdio_rw DIR\n");
         return 2;
+    }
+    if (chdir(argv[1]) != 0) {
+        perror(argv[1]);
+        return 1;
+    }
     char buf[256];
     fpos_t pos;
 

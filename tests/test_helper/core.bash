@@ -1,6 +1,6 @@
-# Shared setup for core.bats, config.bats and cli.bats: counting system
-# calls with strace, waiting for a file to grow, and a writer that blocks
-# until the test lets it go.  Load after test_helper/common.
+# Shared setup for core.bats, config.bats, cli.bats and compat.bats:
+# counting system calls with strace, waiting for a file to grow, and a writer
+# that blocks until the test lets it go.  Load after test_helper/common.
 #
 #   wb_traced TRACE [VAR=VALUE...] CMD...
 #                       run CMD under the library and strace; the write and
@@ -12,10 +12,7 @@
 #   plain_traced TRACE CMD...     the same without the library
 #   few_writes TRACE TARGET
 #                       passes when 1 to 10 calls went to TARGET
-#   writes_to TRACE TARGET
-#                       how many write/writev calls in TRACE went to TARGET:
-#                       a path (exact), or a prefix ending in ':' or '/'
-#                       ("pipe:", "/dev/pts/")
+#                       (counted by common.bash's writes_to)
 #   wait_for_size FILE SIZE
 #                       poll (bounded, 5 s) until FILE holds SIZE bytes
 #   start_holder CMD... run CMD (which must end with core_hold's arguments)
@@ -38,19 +35,6 @@ plain_traced() {
     local trace=$1
     shift
     "${STRACE[@]}" -o "$trace" "$@"
-}
-
-writes_to() {
-    awk -v want="$2" '
-        { sub(/^[0-9]+ +/, "") }
-        /^writev?\([0-9]+</ {
-            t = $0
-            sub(/^writev?\([0-9]+</, "", t)
-            t = substr(t, 1, index(t, ">") - 1)
-            if (t == want || (want ~ /[:\/]$/ && index(t, want) == 1))
-                n++
-        }
-        END { print n + 0 }' "$1"
 }
 
 few_writes() {
