@@ -405,8 +405,6 @@ FILE *wb_stream_reopen(const char *path, const char *mode, FILE *stream, bool is
     return r;
 }
 
-#define WB_IO_NO_WRITES 0x0008   /* glibc's FILE flag of a read-only stream (libio/libio.h) */
-
 int wb_stream_close(FILE *stream)
 {
     if (stream_of(stream))
