@@ -63,8 +63,9 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c src/cli/cli.h src/parse.h | $(BUILD)/obj/cli
 $(CLI): $(CLI_OBJ)
 	$(CC) $(CLI_CFLAGS) -o $@ $^
 
-$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
-	$(CC) -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) -pthread -o $@ $< -pthread
+# -lrt: POSIX AIO (difftest) lives in librt before glibc 2.34.
+$(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/*.h | $(BUILD)/helpers
+	$(CC) -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) -pthread -o $@ $< -pthread -lrt
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) -std=gnu11 $(WARN) -O2 -g -pthread -o $@ $< -pthread

@@ -103,7 +103,7 @@ static void *faulty(const char *name, void *real);
 void *wb_real_resolve(void **slot, const char *name)
 {
     int saved = errno;
-    void *p = dlsym(RTLD_NEXT, name);
+    void *p = WB_NEXT_SYMBOL(name);
     if (!p)
         p = compat_stand_in(name);   /* newer than this glibc: above */
     if (!p)

@@ -116,11 +116,22 @@ WB_REAL_LIST(WB_REAL_DECLARE)
 void *wb_real_resolve(void **slot, const char *name) __attribute__((visibility("hidden")));
 void wb_real_resolve_all(void) __attribute__((visibility("hidden")));
 
+/* The next definition of name.  glibc before 2.34 keeps the pthread_cond_*
+   of the pre-2.3.2 condition variable in libpthread too, and dlsym may
+   return that one, which takes our pthread_cond_t for a pointer to one:
+   the current version first (x86-64; elsewhere there is one version).  A
+   macro, folded at compile time: REAL_EARLY runs before the sanitizers. */
+#define WB_NEXT_SYMBOL(name)                                                             \
+    (__builtin_strncmp(name, "pthread_cond_", 13) == 0 &&                                \
+             dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2")                                        \
+         ? dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2")                                          \
+         : dlsym(RTLD_NEXT, name))
+
 #define REAL_EARLY(fn)                                                                   \
     ({                                                                                   \
         __typeof__(fn) *early_ = __atomic_load_n(&wb_real_##fn, __ATOMIC_ACQUIRE);        \
         if (!early_) {                                                                   \
-            early_ = (__typeof__(fn) *)dlsym(RTLD_NEXT, #fn);                            \
+            early_ = (__typeof__(fn) *)WB_NEXT_SYMBOL(#fn);                              \
             __atomic_store_n(&wb_real_##fn, early_, __ATOMIC_RELEASE);                   \
         }                                                                                \
         early_;                                                                          \
