@@ -39,6 +39,7 @@ if [[ -n ${SANITIZER:-} ]]; then
 else
     SEEDS=${DIFFTEST_SEEDS:-20} CLASS_SEEDS=${DIFFTEST_CLASS_SEEDS:-${DIFFTEST_SEEDS:-4}}
 fi
+KNOWN_SEEDS=${DIFFTEST_KNOWN_SEEDS:-10}
 OPS=${DIFFTEST_OPS:-2000}
 FIRST=${DIFFTEST_FIRST_SEED:-1}
 TINY=(WRITEBEHIND_BUFSIZE=64 WRITEBEHIND_FLUSH_MS=1)
@@ -140,16 +141,21 @@ class_test() {
     local -a extra=()
     [[ $class != base ]] && classes=base,$class
     known_failing "$class" && classes=$(passing_classes),$class
+    # "Still differs" needs the seed that differs: stdio_pos and fsize agree
+    # on their first seed, so a known class runs up to KNOWN_SEEDS (it stops
+    # at its first difference, so this costs little).
+    local count=$CLASS_SEEDS
+    known_failing "$class" && ((count < KNOWN_SEEDS)) && count=$KNOWN_SEEDS
     # A signal interrupts the library itself only in a write it makes:
     # pipes buffered too, and the pipe writes larger than a buffer.
     [[ $class == longjmp ]] && extra=(WRITEBEHIND_PIPES=1)
-    seeds_agree "$classes" "$CLASS_SEEDS" "${extra[@]}" || rc=$?
-    ((rc == 0)) && { seeds_agree "$classes" "$CLASS_SEEDS" "${TINY[@]}" "${extra[@]}" || rc=$?; }
+    seeds_agree "$classes" "$count" "${extra[@]}" || rc=$?
+    ((rc == 0)) && { seeds_agree "$classes" "$count" "${TINY[@]}" "${extra[@]}" || rc=$?; }
     if ! known_failing "$class"; then
         return "$rc"
     fi
     case $rc in
-    0) echo "class $class now agrees on $CLASS_SEEDS seeds in both configurations: remove it from KNOWN_FAILING_CLASSES"
+    0) echo "class $class now agrees on $count seeds in both configurations: remove it from KNOWN_FAILING_CLASSES"
        return 1 ;;
     1) echo "(class $class still differs, as KNOWN_FAILING_CLASSES says)" ;;
     *) return "$rc" ;;
