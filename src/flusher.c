@@ -13,11 +13,12 @@
  * (wb_flusher_stop; a process whose main thread called pthread_exit is
  * ended by the thread count in threads.c), or until a call that needs the
  * process to be single-threaded (wb_flusher_pause: unshare, setns,
- * seccomp...), which waits until the thread is gone for good (joined): a
+ * seccomp...), which waits until the kernel says the thread is gone: a
  * thread that came and went on its own would sooner or later be half torn
  * down at a fork, holding allocator locks the child then waits for forever
  * (AddressSanitizer's are not reset in a fork child; glibc's malloc locks
- * are).  All signals are blocked in it: the
+ * are).  It is detached, not joined: ThreadSanitizer keeps a joinable
+ * thread's id in a fork child, where a new writer then gets the same id.  All signals are blocked in it: the
  * SIGPIPE/SIGXFSZ a write raises belong to the program's next call
  * (wb_raise_for_error), not to us.
  *
@@ -28,6 +29,7 @@
  */
 #include "flusher.h"
 
+#include "real.h"
 #include "say.h"
 #include "state.h"
 
@@ -35,7 +37,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;   /* work or stop */
@@ -43,7 +47,8 @@ static pthread_cond_t gone_cond = PTHREAD_COND_INITIALIZER;    /* the thread lef
 static pthread_cond_t start_cond = PTHREAD_COND_INITIALIZER;   /* the thread is in */
 static struct wb_job *queue_head, *queue_tail;
 static struct wb_job *dirty_head;
-static bool running, stopping, broken, joining;
+static bool running, stopping, broken;
+static pid_t flusher_tid;   /* the writer's task, to see it gone (pause) */
 /* fork waits until a thread being born is fully started: until then it may
    hold the allocator's locks (see above). */
 static bool started;
@@ -75,6 +80,7 @@ static void ensure_running(void)
        carves the program's static TLS out of every thread's stack, so with
        large thread-local data the small size fails (EINVAL) and the default
        one is used instead. */
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 << 10);
     int err = wb_start_own_thread(&flusher_thread, &attr, flusher_main, NULL);
     if (err == EINVAL) {
@@ -167,6 +173,7 @@ static void *flusher_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&queue_lock);
     started = true;
+    flusher_tid = (pid_t)REAL(syscall)(SYS_gettid);
     pthread_cond_broadcast(&start_cond);
     while (!stopping) {
         if (queue_head) {
@@ -221,27 +228,32 @@ void wb_flusher_stop(void)
     pthread_mutex_lock(&queue_lock);
     stopping = true;
     pthread_cond_broadcast(&queue_cond);
-    if (running && !pthread_equal(pthread_self(), flusher_thread)) {
-        if (!joining) {   /* one joins; a second stopper waits for it */
-            joining = true;
-            pthread_mutex_unlock(&queue_lock);
-            pthread_join(flusher_thread, NULL);
-            pthread_mutex_lock(&queue_lock);
-            joining = false;
-            pthread_cond_broadcast(&gone_cond);
-        }
-        while (running || joining)
+    if (running && !pthread_equal(pthread_self(), flusher_thread))
+        while (running)
             pthread_cond_wait(&gone_cond, &queue_lock);
-    }
     pthread_mutex_unlock(&queue_lock);
 }
 
 void wb_flusher_pause(void)
 {
+    int saved = errno;
     wb_flusher_stop();
+    pthread_mutex_lock(&queue_lock);
+    pid_t tid = flusher_tid;
+    flusher_tid = 0;
+    pthread_mutex_unlock(&queue_lock);
+    /* It said goodbye; the kernel task ends a moment later.  unshare and
+       setns count tasks, so wait (at most a second) until it is gone. */
+    for (int i = 0; tid && i < 1000; i++) {
+        if (REAL(syscall)(SYS_tgkill, getpid(), tid, 0) != 0 && errno == ESRCH)
+            break;
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
     pthread_mutex_lock(&queue_lock);
     stopping = false;   /* the next buffer that needs it starts a new one */
     pthread_mutex_unlock(&queue_lock);
+    errno = saved;
 }
 
 void wb_flusher_prefork(void)
@@ -264,5 +276,6 @@ void wb_flusher_after_fork_child(bool held)
     pthread_cond_init(&gone_cond, NULL);
     pthread_cond_init(&start_cond, NULL);
     queue_head = queue_tail = dirty_head = NULL;
-    running = started = joining = false;
+    running = started = false;
+    flusher_tid = 0;
 }

@@ -35,7 +35,7 @@ address)
     ;;
 thread)
     SAN_RUNTIME=$(${CC:-cc} -print-file-name=libtsan.so)
-    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=99:report_signal_unsafe=0:suppressions=$BATS_TEST_DIRNAME/tsan.supp}
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=99:report_signal_unsafe=0:die_after_fork=0:suppressions=$BATS_TEST_DIRNAME/tsan.supp}
     ;;
 *) SAN_RUNTIME= ;;
 esac
