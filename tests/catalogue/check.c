@@ -56,7 +56,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/msg.h>
+#if __has_include(<sys/pidfd.h>)
 #include <sys/pidfd.h>
+#endif
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/quota.h>
