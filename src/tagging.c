@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <linux/fs.h>
 #include <linux/kcmp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -36,18 +37,79 @@
      open, fopen, or glibc internally): whatever reads or writes through
      the other door — a FILE's internal read, an O_APPEND writer — sees the
      file exactly, because nothing of it is buffered any more.
+   An inode number is given to a new file once the old one is gone (ext4
+   does so at once: Open MPI maps files in /tmp and removes them), so each
+   entry keeps what tells a new file from the old one where the filesystem
+   has it: the inode's generation (what NFS file handles use; ext4, XFS,
+   btrfs), else its birth time (coarse: two files born in one tick look
+   alike, and then the new one is not buffered either).
    Guarded by wb_registry_lock; if the list cannot grow, every file counts. */
-struct inode_key { dev_t dev; ino_t ino; };
+struct inode_key {
+    dev_t dev;
+    ino_t ino;
+    bool gen_known, born_known;
+    unsigned gen;
+    long long born_s;
+    unsigned born_ns;
+};
 static struct inode_key *never_inodes;
 static size_t never_count, never_cap;
 static bool never_overflow;
 
-static bool inode_never_buffered(dev_t dev, ino_t ino)
+/* fd's inode, generation and birth time.  Raw system calls: ioctl and
+   statx are wrapped doors. */
+static struct inode_key key_of(int fd, const struct stat *st)
 {
+    struct inode_key k = { .dev = st->st_dev, .ino = st->st_ino };
+    int gen;
+    if (REAL(syscall)(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) == 0) {
+        k.gen_known = true;
+        k.gen = (unsigned)gen;
+    }
+    struct statx sx;
+    if (REAL(syscall)(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 &&
+        (sx.stx_mask & STATX_BTIME)) {
+        k.born_known = true;
+        k.born_s = sx.stx_btime.tv_sec;
+        k.born_ns = sx.stx_btime.tv_nsec;
+    }
+    return k;
+}
+
+static bool same_file(const struct inode_key *a, const struct inode_key *b)
+{
+    if (a->gen_known && b->gen_known && a->gen != b->gen)
+        return false;
+    return !a->born_known || !b->born_known ||
+           (a->born_s == b->born_s && a->born_ns == b->born_ns);
+}
+
+/* Whether fd's file (st) is on the list.  The generation and birth time
+   are asked only when the number matches; an entry for a file that is
+   gone is dropped. */
+static bool inode_never_buffered(int fd, const struct stat *st)
+{
+    struct inode_key k = { 0 };
+    bool asked = false, found;
     wb_registry_enter();
-    bool found = never_overflow;
-    for (size_t i = 0; i < never_count && !found; i++)
-        found = never_inodes[i].dev == dev && never_inodes[i].ino == ino;
+    found = never_overflow;
+    for (size_t i = 0; i < never_count && !found; i++) {
+        struct inode_key *e = &never_inodes[i];
+        if (e->dev != st->st_dev || e->ino != st->st_ino)
+            continue;
+        if (!asked && (e->gen_known || e->born_known)) {
+            wb_registry_leave();   /* no system call under the registry lock */
+            k = key_of(fd, st);
+            asked = true;
+            wb_registry_enter();
+            i = (size_t)-1;   /* the list may have changed meanwhile: look again */
+            continue;
+        }
+        if (!asked || same_file(e, &k))
+            found = true;
+        else
+            never_inodes[i--] = never_inodes[--never_count];   /* that file is gone */
+    }
     wb_registry_leave();
     return found;
 }
@@ -65,10 +127,13 @@ static void find_never_buffered(struct wb_file *f, void *arg)
     wb_unlock(f);
 }
 
-void wb_inode_unbuffered(dev_t dev, ino_t ino)
+void wb_inode_unbuffered(int fd, const struct stat *st)
 {
-    if (wb_reentered() || inode_never_buffered(dev, ino))   /* mmap and open are not signal-safe */
+    if (wb_reentered() || inode_never_buffered(fd, st))   /* mmap and open are not signal-safe */
         return;
+    struct inode_key key = key_of(fd, st);
+    dev_t dev = st->st_dev;
+    ino_t ino = st->st_ino;
     wb_registry_enter();
     if (never_count == never_cap) {
         size_t cap = never_cap ? 2 * never_cap : 16;
@@ -81,7 +146,7 @@ void wb_inode_unbuffered(dev_t dev, ino_t ino)
         }
     }
     if (never_count < never_cap)
-        never_inodes[never_count++] = (struct inode_key){ dev, ino };
+        never_inodes[never_count++] = key;
     wb_registry_leave();
     /* Files already buffered land, and their fds are looked at anew (and
        then left untagged). */
@@ -184,7 +249,7 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
         return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS (--path/--fd)";
-    if (S_ISREG(st->st_mode) && inode_never_buffered(st->st_dev, st->st_ino))
+    if (S_ISREG(st->st_mode) && inode_never_buffered(fd, st))
         return "the file is mapped into memory (mmap) or open twice: its writes go straight "
                "through";
     return NULL;
@@ -211,7 +276,7 @@ static struct wb_file *attach(int fd, int fl, const struct stat *st, const char 
     }
     if (s.other) {
         /* Two doors to one file: neither is buffered from now on. */
-        wb_inode_unbuffered(st->st_dev, st->st_ino);
+        wb_inode_unbuffered(fd, st);
         *why = "the file is open through another description too (neither is buffered)";
         return NULL;
     }
@@ -322,7 +387,7 @@ static void check_second_door(int fd)
         struct inode_search k = { st.st_dev, st.st_ino, false };
         wb_files_foreach(find_inode, &k);
         if (k.found)
-            wb_inode_unbuffered(st.st_dev, st.st_ino);
+            wb_inode_unbuffered(fd, &st);
     }
     errno = saved;
 }

@@ -14,6 +14,8 @@
 #include "fdtab.h"
 #include "file.h"
 
+#include <sys/stat.h>
+
 /* Classifies fd (fstat/fcntl) and installs the answer; path may be NULL.
    inherited: found at its first write (may only fill an UNKNOWN slot),
    else just returned by open & co. (replaces what a close we did not see
@@ -36,7 +38,7 @@ void wb_fd_dup(int oldfd, int newfd) WB_HIDDEN;
 /* Every fd that referred to f is forgotten (classified anew at next use). */
 void wb_file_forget_all_fds(struct wb_file *f) WB_HIDDEN;
 /* The program mapped this file, or opened it a second time: it lands, and
-   from now on it is never buffered. */
-void wb_inode_unbuffered(dev_t dev, ino_t ino) WB_HIDDEN;
+   from now on (while it exists) it is never buffered. */
+void wb_inode_unbuffered(int fd, const struct stat *st) WB_HIDDEN;
 
 #endif

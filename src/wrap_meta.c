@@ -26,7 +26,7 @@ static void *mapped(void *r, int fd)
     struct stat st;
     int saved = errno;
     if (r != MAP_FAILED && wb_ready() && REAL(fstat)(fd, &st) == 0 && S_ISREG(st.st_mode))
-        wb_inode_unbuffered(st.st_dev, st.st_ino);
+        wb_inode_unbuffered(fd, &st);
     errno = saved;
     return r;
 }

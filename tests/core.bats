@@ -252,6 +252,41 @@ skip_under_tsan() {
     few_writes wb.trace "$T/out"
 }
 
+# A mapped file is written through while it exists.  Its inode number goes
+# to the next new file once it is removed (ext4 does so at once; Open MPI
+# maps files in /tmp and removes them): that new file is buffered.
+@test "tagging: a mapped file is written through; a new file given its inode number is buffered" {
+    command -v python3 >/dev/null || skip "python3 is not installed"
+    cat >reuse.py <<'EOF'
+import mmap, os, sys
+for attempt in range(100):
+    fd = os.open("mapped", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b"x" * 4096)
+    mmap.mmap(fd, 4096).close()
+    for i in range(100):
+        os.write(fd, b"mapped %d\n" % i)
+    ino = os.fstat(fd).st_ino
+    os.close(fd)
+    os.unlink("mapped")
+    fd = os.open("new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    if os.fstat(fd).st_ino == ino:
+        for i in range(1000):
+            os.write(fd, b"new %d\n" % i)
+        sys.exit(0)
+    os.close(fd)
+    os.unlink("new")
+sys.exit(3)
+EOF
+    local status=0
+    wb_traced wb.trace python3 reuse.py || status=$?
+    ((status != 3)) || skip "this file system does not give a removed file's inode number to the next one"
+    ((status == 0))
+    [[ $(writes_to wb.trace "$T/new") -le 10 ]]
+    # the mapped file, before it was removed: one call per write
+    [[ $(grep -c 'write([0-9]*</[^>]*/mapped>, "mapped ' wb.trace) -ge 100 ]]
+    [[ $(wc -l <new) == 1000 ]]
+}
+
 @test "tagging: pipes are written through by default" {
     wb_traced wb.trace "$(helper core_write)" -n 200 fd:1 | cat >out
     [[ $(writes_to wb.trace pipe:) == 200 ]]
