@@ -296,7 +296,9 @@ FILE *wb_stream_wrap(FILE *shadow)
     s->fd = fd;
     s->shadow = shadow;
     cookie_io_functions_t io = { cookie_read, cookie_write, cookie_seek, cookie_close };
-    s->cookie = fopencookie(s, cookie_mode(shadow), io);
+    /* glibc's own: a sanitizer's fopencookie puts its cookie in the FILE,
+       and wrapped() would no longer know our streams. */
+    s->cookie = REAL(fopencookie)(s, cookie_mode(shadow), io);
     if (!s->cookie)
         goto fail;
     __atomic_store_n(&cookie_vtable, file_vtable(s->cookie), __ATOMIC_RELEASE);
