@@ -47,7 +47,7 @@ else
     ((RUNS >= 5)) || { echo "bench: BENCH_RUNS must be at least 5 (medians of 5)" >&2; exit 2; }
     # A plain FUSE run of 500,000 writes takes seconds: 5 rounds, no warm-up.
     FUSE_RUNS=5
-    EXEC_N=2000 FORK_N=1000 TREE_FILES=5000 GIT_FILES=3000 MAKE_FILES=40
+    EXEC_N=1000 FORK_N=300 TREE_FILES=5000 GIT_FILES=3000 MAKE_FILES=36
     SEED_LINES=500000 CG_LINES=200000 FUSE_LINES=500000 THREAD_LINES=500000
     RESULTS=${BENCH_RESULTS:-$here/results.md}
 fi
@@ -184,10 +184,10 @@ make_project() {   # make_project DIR COUNT: COUNT C files and a Makefile
         for (i = 0; i < n; i++) {
             f = sprintf("%s/unit%d.c", dir, i)
             printf "#include <stdio.h>\n#include <string.h>\n" > f
-            for (j = 0; j < 20; j++)
+            for (j = 0; j < 10; j++)
                 printf "static long f%d(long x) { long s = 0; for (long k = 0; k < x; k++) s += (k * %d) ^ (s >> 3); return s; }\n", j, j + i >f
             printf "long unit%d(long x) { char b[64]; snprintf(b, sizeof b, \"%%ld\", x); long s = (long)strlen(b);\n", i > f
-            for (j = 0; j < 20; j++) printf "    s += f%d(x + %d);\n", j, j > f
+            for (j = 0; j < 10; j++) printf "    s += f%d(x + %d);\n", j, j > f
             printf "    return s; }\n" > f; close(f)
         }
         f = dir "/main.c"
@@ -205,31 +205,33 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost GIT_COMMITTER_NAME
 make_tree "$TREE" "$TREE_FILES" && tar cf "$TAR" -C "$TREE" . && make_project "$PROJ" "$MAKE_FILES" ||
     { echo "bench: cannot make the inputs of row H4" >&2; exit 1; }
 
-per_file() {   # per_file WORKLOAD SETUP CMD [EXCLUDE]: SETUP, then CMD plainly and as `writebehind CMD`
+per_file() {   # per_file NAME WORKLOAD SETUP CMD [EXCLUDE]: SETUP, then CMD plainly and as `writebehind CMD`
+    local name=$1
+    shift
     if measure "$RUNS" "$2 $3" "$2 \"\$CLI\" $3"; then
         s=$(calc "${MED[0]} / ${MED[1]}" 3)
         line H4 "$1" plain "$(secs "${MED[0]}")"
         line H4 "$1" "writebehind COMMAND" "$(secs "${MED[1]}")" "$(ratio "${MED[0]}" "${MED[1]}")" \
-            "≥ 0.98x (within 2%): $(verdict H4 "${1%%,*} vs plain" "$s" ">=" 0.98); $(checked "$WORK/out.0" "$WORK/out.1" "${4:-}")"
+            "≥ 0.98x (within 2%): $(verdict H4 "$name, writebehind vs plain" "$s" ">=" 0.98); $(checked "$WORK/out.0" "$WORK/out.1" "${4:-}")"
     else
         failed_row H4 "$1" "see the message above"
     fi
     rm -rf "$WORK"/out.*
 }
-per_file "tar xf, $TREE_FILES small files, $DISK" 'mkdir "$OUT" &&' 'tar xf "$TAR" -C "$OUT"'
-per_file "cp -r of those $TREE_FILES files, $DISK" '' 'cp -r "$TREE" "$OUT"'
+per_file "tar xf" "tar xf, $TREE_FILES small files, $DISK" 'mkdir "$OUT" &&' 'tar xf "$TAR" -C "$OUT"'
+per_file "cp -r" "cp -r of those $TREE_FILES files, $DISK" '' 'cp -r "$TREE" "$OUT"'
 if need git git; then
     rm -rf "$TREE" && make_tree "$TREE" "$GIT_FILES" &&
         git -c init.defaultBranch=main init -q "$REPO" && cp -r "$TREE"/. "$REPO" &&
         git -C "$REPO" add -A && git -C "$REPO" commit -qm "$GIT_FILES files" && git -C "$REPO" repack -adq ||
         { echo "bench: cannot make row H4's git repository" >&2; exit 1; }
-    per_file "git clone --no-hardlinks of a local repository of $GIT_FILES files, $DISK" '' \
+    per_file "git clone" "git clone --no-hardlinks of a local repository of $GIT_FILES files, $DISK" '' \
         'git clone -q --no-hardlinks "$REPO" "$OUT"' .git
 else
     skip H4 "git clone" "git is not installed"
 fi
 if need make make && need cc gcc; then
-    per_file "make -j2 of $MAKE_FILES generated C files, $DISK" 'cp -r "$PROJ" "$OUT" &&' 'make -s -j2 -C "$OUT"'
+    per_file "make -j2" "make -j2 of $MAKE_FILES generated C files, $DISK" 'cp -r "$PROJ" "$OUT" &&' 'make -s -j2 -C "$OUT"'
 else
     skip H4 "make -j2" "make or cc is not installed"
 fi
@@ -307,12 +309,14 @@ else
 fi
 
 # ---- H8. where it helps: threads ---------------------------------------------------------
-threads() {   # threads WORKLOAD CMD COMPARE: CMD plainly and preloaded; COMPARE prints the check
+threads() {   # threads NAME WORKLOAD CMD COMPARE: CMD plainly and preloaded; COMPARE prints the check
+    local name=$1
+    shift
     if measure "$RUNS" "$2" "${2/\"\$LOAD\"/LD_PRELOAD=\"\$LIB\" \"\$LOAD\"}"; then
         s=$(calc "${MED[0]} / ${MED[1]}" 2)
         line H8 "$1" plain "$(secs "${MED[0]}")" "1.00x"
         line H8 "$1" writebehind "$(secs "${MED[1]}")" "$(ratio "${MED[0]}" "${MED[1]}")" \
-            "≥ 10x: $(verdict H8 "${1%%,*} vs plain" "$s" ">=" 10); $($3)"
+            "≥ 10x: $(verdict H8 "$name, writebehind vs plain" "$s" ">=" 10); $($3)"
     else
         failed_row H8 "$1" "see the message above"
     fi
@@ -321,10 +325,10 @@ threads() {   # threads WORKLOAD CMD COMPARE: CMD plainly and preloaded; COMPARE
 # The interleaving of one O_APPEND file differs run to run; every line must be there, whole.
 sorted_same() { sort "$WORK/out.0" >"$WORK/sorted.0" && sort "$WORK/out.1" >"$WORK/sorted.1" &&
     checked "$WORK/sorted.0" "$WORK/sorted.1" | sed 's/^output/lines/'; }
-threads "4 threads, one O_APPEND file, $THREAD_LINES small writes in all, $DISK" \
+threads "4 threads, one O_APPEND file" "4 threads, one O_APPEND file, $THREAD_LINES small writes in all, $DISK" \
     '"$LOAD" append "$OUT" "$THREAD_LINES" 4' sorted_same
 files_same() { checked "$WORK/out.0" "$WORK/out.1"; }
-threads "4 threads, 4 files, $THREAD_LINES small writes in all, $DISK" \
+threads "4 threads, 4 files" "4 threads, 4 files, $THREAD_LINES small writes in all, $DISK" \
     'mkdir "$OUT" && "$LOAD" files "$OUT/f" "$THREAD_LINES" 4' files_same
 
 # ---- the section in the results file ----------------------------------------------------
