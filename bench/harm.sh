@@ -133,8 +133,7 @@ for ((r = 0; r < RUNS + WARMUP && fork_ok; r++)); do
 done
 if ((fork_ok)); then
     # shellcheck disable=SC2086  # the samples are words on purpose
-    f=($(for i in 0 1 2; do printf '%s\n' ${fork_s[i]} | sort -n |
-        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; done))
+    mapfile -t f < <(for i in 0 1 2; do median ${fork_s[i]}; done)
     d=$(calc "${f[2]} - ${f[1]}" 1 +)
     line H2 "$W" "no preload" "$(us "${f[0]}")"
     line H2 "$W" "empty preload (the baseline)" "$(us "${f[1]}")" "$(calc "${f[1]} - ${f[0]}" 1 +) µs over none"
