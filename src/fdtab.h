@@ -4,9 +4,11 @@
  * Two levels of atomically published arrays indexed by fd number, grown
  * lazily: never sized by RLIMIT_NOFILE (which can be 2^30).  Readers take
  * no lock.  An entry is UNKNOWN (never looked at, or closed), PLAIN (looked
- * at: not tagged), CLOSING (being closed or replaced: pass through), or a
- * pointer to the file's struct wb_file (file.h); this layer never looks
- * behind the pointer.
+ * at: not tagged), CLOSING (being closed or replaced: pass through), FRESH
+ * (just opened, not looked at: its first write passes through as PLAIN's
+ * would, then it is UNKNOWN — a file that gets one write and a close costs
+ * nothing), or a pointer to the file's struct wb_file (file.h); this layer
+ * never looks behind the pointer.
  */
 #ifndef WB_FDTAB_H
 #define WB_FDTAB_H
@@ -19,6 +21,7 @@
 #define WB_FD_UNKNOWN ((uintptr_t)0)   /* not classified yet */
 #define WB_FD_PLAIN   ((uintptr_t)1)   /* classified: not tagged */
 #define WB_FD_CLOSING ((uintptr_t)2)   /* being closed/replaced: pass through */
+#define WB_FD_FRESH   ((uintptr_t)3)   /* opened, first write not made yet: pass through */
 #define WB_FD_CHUNK   1024
 
 extern _Atomic(_Atomic uintptr_t *) wb_fdtab[WB_FD_LIMIT / WB_FD_CHUNK] WB_HIDDEN;
@@ -34,7 +37,7 @@ static inline uintptr_t wb_fdtab_get(int fd)
         return WB_FD_UNKNOWN;
     return atomic_load_explicit(&chunk[(unsigned)fd % WB_FD_CHUNK], memory_order_acquire);
 }
-static inline bool wb_is_file(uintptr_t e) { return e > WB_FD_CLOSING; }
+static inline bool wb_is_file(uintptr_t e) { return e > WB_FD_FRESH; }
 
 /* The table slot of fd, or NULL when its chunk does not exist yet (or fd is
    out of range).  Slots never move once published. */

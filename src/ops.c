@@ -21,6 +21,14 @@ static inline struct wb_file *tagged(int fd, uintptr_t *entry)
     return wb_is_file(e) ? (struct wb_file *)e : NULL;
 }
 
+/* After the first write of a FRESH fd (passed through): the next one looks
+   at it. */
+static inline void first_write_made(int fd, uintptr_t e)
+{
+    if (unlikely(e == WB_FD_FRESH))
+        wb_fdtab_cas(fd, WB_FD_FRESH, WB_FD_UNKNOWN);
+}
+
 static inline void replay_if_deferred(void)
 {
     if (unlikely(wb_tls_deferred) && !wb_tls_busy)   /* left by the hot path */
@@ -35,7 +43,9 @@ ssize_t wb_op_write(int fd, const void *buf, size_t n)
         struct wb_file *f = tagged(fd, &e);
         if (!f) {
             wb_observe_all();   /* a pipe, socket or terminal may tell someone */
-            return REAL(write)(fd, buf, n);
+            ssize_t r = REAL(write)(fd, buf, n);
+            first_write_made(fd, e);
+            return r;
         }
         wb_lock(f);
         if (likely(wb_fdtab_get(fd) == e && wb_file_append_fast(f, buf, n))) {
@@ -82,7 +92,9 @@ ssize_t wb_op_writev(int fd, const struct iovec *iov, int iovcnt)
                 wb_observe_fd(fd);
             else
                 wb_observe_all();
-            return REAL(writev)(fd, iov, iovcnt);
+            ssize_t r = REAL(writev)(fd, iov, iovcnt);
+            first_write_made(fd, e);
+            return r;
         }
         wb_lock(f);
         /* total 0 takes the slow path: the fill may not exist yet. */

@@ -345,7 +345,8 @@ FILE *wb_stream_opened(FILE *fp, const char *path)
     if (!fp || !wb_state_active())
         return fp;
     int saved = errno;
-    wb_fd_opened(fp->_fileno, path, (fp->_flags & WB_IO_NO_WRITES) ? O_RDONLY : O_WRONLY);
+    /* Now: a stream is wrapped (or not) when it is opened. */
+    wb_fd_opened(fp->_fileno, path, (fp->_flags & WB_IO_NO_WRITES) ? O_RDONLY : O_WRONLY, false);
     FILE *cookie = (fp->_flags & WB_IO_NO_WRITES) ? NULL : wb_stream_wrap(fp);
     errno = saved;
     return cookie ? cookie : fp;

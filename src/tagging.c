@@ -394,7 +394,7 @@ static void check_second_door(int fd)
     errno = saved;
 }
 
-void wb_fd_opened(int fd, const char *path, int flags)
+void wb_fd_opened(int fd, const char *path, int flags, bool lazily)
 {
     if (fd < 0 || !wb_state_active())
         return;
@@ -408,6 +408,15 @@ void wb_fd_opened(int fd, const char *path, int flags)
         check_second_door(fd);
         wb_debug("fd %d (%s) not tagged: %s", fd, path ? path : "?",
                  (flags & O_PATH) ? "O_PATH" : "not open for writing");
+        return;
+    }
+    /* Looked at on its second write (ops.c): many files get one write and
+       a close, and buffering cannot help those.  Path selection needs the
+       path given here; the statistics and debugging say what each open
+       file became; a stale entry (a close we did not see) is replaced. */
+    if (lazily && !wb_cfg.select_any && !wb_cfg.stats && !wb_cfg.debug &&
+        !wb_is_file(wb_fdtab_get(fd))) {
+        wb_fdtab_set(fd, WB_FD_FRESH);
         return;
     }
     wb_fd_classify(fd, path, false);

@@ -23,9 +23,9 @@
 uintptr_t wb_fd_classify(int fd, const char *path, bool inherited) WB_HIDDEN;
 /* The file of a tagged fd, classifying unknown fds on the way; NULL if untagged. */
 struct wb_file *wb_file_for_fd(int fd) WB_HIDDEN;
-/* An fd open() returned: classified with its path; read-only and O_PATH
-   fds only replace a stale entry. */
-void wb_fd_opened(int fd, const char *path, int flags) WB_HIDDEN;
+/* An fd open() returned: classified with its path, or (lazily) at its
+   second write; read-only and O_PATH fds only replace a stale entry. */
+void wb_fd_opened(int fd, const char *path, int flags, bool lazily) WB_HIDDEN;
 
 /* Before fd stops referring to its description (close, dup2 target...):
    lands it and marks it closing; returns the wb_file or NULL. */

@@ -20,7 +20,7 @@
 
 static int opened(int fd, const char *path, int flags)
 {
-    wb_fd_opened(fd, path, flags);
+    wb_fd_opened(fd, path, flags, true);
     return fd;
 }
 

@@ -12,6 +12,8 @@ setup() {
     "$(helper core_write)" -n 20000 plain.out
 }
 
+# Write 1 of a new file is its first, which goes straight through (the
+# program sees that fault itself): the plans below start at write 2.
 faulty() {   # faulty PLAN CMD...: CMD under the fault-injecting library
     local plan=$1
     shift
@@ -20,14 +22,14 @@ faulty() {   # faulty PLAN CMD...: CMD under the fault-injecting library
 }
 
 @test "injected EINTR: every interrupted background write is retried; the file is identical" {
-    run faulty 1:EINTR,2:EINTR,5:EINTR,9:EINTR "$(helper core_write)" -n 20000 wb.out
+    run faulty 2:EINTR,3:EINTR,6:EINTR,10:EINTR "$(helper core_write)" -n 20000 wb.out
     [ "$status" -eq 0 ]
     [ -z "$output" ]
     cmp plain.out wb.out
 }
 
 @test "injected short writes: the rest is written; the file is identical" {
-    run faulty 1:short,3:short,4:short,40:short "$(helper core_write)" -n 20000 wb.out
+    run faulty 2:short,4:short,5:short,41:short "$(helper core_write)" -n 20000 wb.out
     [ "$status" -eq 0 ]
     [ -z "$output" ]
     cmp plain.out wb.out
@@ -45,12 +47,13 @@ faulty() {   # faulty PLAN CMD...: CMD under the fault-injecting library
 }
 
 @test "injected EIO at close: close reports it and the fd is gone" {
-    # Python checks close()'s answer; one small write, landed by close.
+    # Python checks close()'s answer; the second small write is landed by close.
     command -v python3 >/dev/null || skip "no python3"
-    run faulty 1:EIO python3 -c '
+    run faulty 2:EIO python3 -c '
 import os, errno
 fd = os.open("wb.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
 os.write(fd, b"x" * 10)
+os.write(fd, b"y" * 10)
 try:
     os.close(fd)
     print("close: ok")
