@@ -6,7 +6,8 @@
  *
  * HOW:
  *   execve-empty    execve(PROGRAM, ..., {NULL}), as env -i does
- *   execve-null     execve(PROGRAM, ..., NULL)
+ *   execve-null     execve(PROGRAM, ..., NULL) (the kernel's empty; in a
+ *                   sanitizer build, execve-empty)
  *   execve-same     execve(PROGRAM, ..., environ): the environment unchanged
  *   execve-preload  execve with only LD_PRELOAD=$KEEP_PRELOAD (an LD_PRELOAD
  *                   that does not name the library)
@@ -18,6 +19,10 @@
  *   spawnp-empty    posix_spawnp(PROGRAM, ..., {NULL}); waits
  *   fail-empty      execve of a path that does not exist with {NULL} (must
  *                   fail with ENOENT), then execve-empty PROGRAM
+ *
+ * "Empty" holds only the sanitizer runtimes' option variables the test runs
+ * with (none in a plain build): a child that the test's sanitizer build
+ * instruments needs them as much under the library as without it.
  *
  * Waiting forms exit with the child's exit status.  Status 2: usage error;
  * 3: a call failed (it says which on stderr).
@@ -39,6 +44,32 @@ static int fail(const char *what)
     return 3;
 }
 
+static const char *const sanitizer_vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+                                              "TSAN_OPTIONS" };
+#define N_SANITIZER_VARS (sizeof sanitizer_vars / sizeof *sanitizer_vars)
+
+/* The "empty" environment: the sanitizer variables set now, as NAME=VALUE. */
+static void sanitizer_env(char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_SANITIZER_VARS; i++) {
+        const char *v = getenv(sanitizer_vars[i]);
+        if (v && asprintf(&out[n], "%s=%s", sanitizer_vars[i], v) > 0)
+            n++;
+    }
+    out[n] = NULL;
+}
+
+/* clearenv(), keeping the sanitizer variables. */
+static void clear_environment(void)
+{
+    char *keep[N_SANITIZER_VARS + 1];
+    sanitizer_env(keep);
+    clearenv();
+    for (char **e = keep; *e; e++)
+        putenv(*e);
+}
+
 static int wait_for(pid_t pid)
 {
     int status;
@@ -53,12 +84,13 @@ int main(int argc, char **argv)
         return 2;
     const char *how = argv[1], *prog = argv[2];
     char **args = argv + 2;
-    char *empty[] = { NULL };
+    char *empty[N_SANITIZER_VARS + 1];
+    sanitizer_env(empty);
 
     if (!strcmp(how, "execve-empty")) {
         execve(prog, args, empty);
     } else if (!strcmp(how, "execve-null")) {
-        execve(prog, args, NULL);
+        execve(prog, args, empty[0] ? empty : NULL);
     } else if (!strcmp(how, "execve-same")) {
         execve(prog, args, environ);
     } else if (!strcmp(how, "execve-preload")) {
@@ -67,7 +99,9 @@ int main(int argc, char **argv)
             return 2;
         char entry[4096];
         snprintf(entry, sizeof entry, "LD_PRELOAD=%s", v);
-        char *env[] = { entry, NULL };
+        char *env[N_SANITIZER_VARS + 2];
+        env[0] = entry;
+        sanitizer_env(env + 1);
         execve(prog, args, env);
     } else if (!strcmp(how, "execle-empty")) {
         if (argc > 6)
@@ -77,10 +111,10 @@ int main(int argc, char **argv)
             a[i - 3] = argv[i];
         execle(prog, args[0], a[0], a[1], a[2], (char *)NULL, empty);
     } else if (!strcmp(how, "clearenv-execv")) {
-        clearenv();
+        clear_environment();
         execv(prog, args);
     } else if (!strcmp(how, "clearenv-execvp")) {
-        clearenv();
+        clear_environment();
         execvp(prog, args);
     } else if (!strcmp(how, "vfork-empty")) {
         pid_t pid = vfork();
