@@ -34,10 +34,12 @@ LIB       := $(BUILD)/libwritebehind.so
 LIB_FAULTS := $(BUILD)/libwritebehind-faults.so
 CLI       := $(BUILD)/writebehind
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
-BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/empty_preload.c,$(wildcard bench/*.c)))
+# A preload with nothing in it: the baseline of bench/harm.sh's per-process rows.
+EMPTY_PRELOAD := $(BUILD)/bench/empty_preload.so
 
 .PHONY: all demo test test-asan test-tsan bench install uninstall deb clean help
-all: $(LIB) $(LIB_FAULTS) $(CLI) $(HELPERS) $(BENCHES)
+all: $(LIB) $(LIB_FAULTS) $(CLI) $(HELPERS) $(BENCHES) $(EMPTY_PRELOAD)
 
 $(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -69,6 +71,9 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/*.h | $(BUILD)/helpers
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) -std=gnu11 $(WARN) -O2 -g -pthread -o $@ $< -pthread
+
+$(EMPTY_PRELOAD): bench/empty_preload.c | $(BUILD)/bench
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -shared -o $@ $<
 
 $(BUILD) $(BUILD)/obj $(BUILD)/obj/cli $(BUILD)/helpers $(BUILD)/bench:
 	mkdir -p $@
@@ -150,6 +155,7 @@ help:
 	@echo "make [all]      build $(LIB) and $(CLI)"
 	@echo "make demo       the seed workload with and without the library"
 	@echo "make test       the bats suite (test-asan, test-tsan: under sanitizers)"
-	@echo "make bench      the benchmark table (writes bench/results.md)"
+	@echo "make bench      the benchmark table (writes bench/results.md);"
+	@echo "                BENCH_ONLY=harm make bench: only its \"Do no harm\" section"
 	@echo "make install    PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR); make uninstall"
 	@echo "make deb        a .deb package in $(BUILD)/ (dpkg-deb)"

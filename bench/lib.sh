@@ -11,6 +11,8 @@
 #                         removed before each run).  Sets MED[i] (µs).
 #   secs US               "0.123 s"
 #   ratio BASE US         BASE/US as "12.3x"
+#   need CMD PACKAGE      is CMD there?  Installs PACKAGE with apt-get first
+#                         when running as root, unless QUICK=1
 
 export LC_ALL=C   # $EPOCHREALTIME and printf %f use the locale's decimal point
 
@@ -60,4 +62,15 @@ ratio() {
         if (u <= 0) { print "n/a"; exit }
         r = b / u
         printf (r >= 100 ? "%.0fx" : r >= 10 ? "%.1fx" : "%.2fx"), r }'
+}
+
+need() {   # need CMD PACKAGE: is CMD there (installing PACKAGE when we can)?
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if ((!${QUICK:-0})) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        echo "bench: installing $2 for $1" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$2" >/dev/null 2>&1; }
+    fi
+    command -v "$1" >/dev/null 2>&1
 }

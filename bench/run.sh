@@ -16,6 +16,8 @@
 #   BENCH_RESULTS=F   where to write the markdown results
 #   BENCH_TMPDIR=D    scratch directory on the disk to measure (default $TMPDIR or /tmp)
 #   BENCH_TMPFS=D     a tmpfs directory for the rows that say tmpfs (default /dev/shm)
+#   BENCH_ONLY=harm   only the "Do no harm" section (bench/harm.sh), which
+#                     replaces that section of the results file
 #
 # Rows that need a missing tool (valgrind, bindfs, node, g++...) install it
 # with apt-get when running as root, or are skipped with a message.
@@ -31,6 +33,12 @@ LOAD=$BUILD/bench/load
 for f in "$LIB" "$SEED" "$LOAD"; do
     [[ -e $f ]] || { echo "bench: $f is missing; run 'make BUILD=$1' first" >&2; exit 2; }
 done
+
+case ${BENCH_ONLY:-} in
+"") ;;
+harm) exec "$here/harm.sh" "$BUILD" ;;
+*) echo "bench: BENCH_ONLY=$BENCH_ONLY: only 'harm' can be run alone" >&2; exit 2 ;;
+esac
 
 QUICK=${BENCH_QUICK:-0}
 if ((QUICK)); then
@@ -111,17 +119,6 @@ same() {
     return 1
 }
 checked() { same "$@" && echo "identical" || echo "**OUTPUT DIFFERS**"; }
-
-need() {   # need CMD PACKAGE: is CMD there (installing PACKAGE when we can)?
-    command -v "$1" >/dev/null 2>&1 && return 0
-    if ((!QUICK)) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        echo "bench: installing $2 for $1" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$2" >/dev/null 2>&1; }
-    fi
-    command -v "$1" >/dev/null 2>&1
-}
 
 # kernel_writes KIND CMD: write-family system calls CMD makes (strace -f -c),
 # KIND plain, wb (the library preloaded into CMD only) or stdbuf.
@@ -506,5 +503,9 @@ echo "Results written to $RESULTS"
 # A section of its own, appended to the same results file.
 echo
 BENCH_RESULTS=$RESULTS BENCH_QUICK=$QUICK "$here/runtimes.sh" "$BUILD" || fail
+
+# ---- Do no harm: the cost where buffering cannot help (bench/harm.sh) ------------------
+echo
+BENCH_RESULTS=$RESULTS BENCH_QUICK=$QUICK "$here/harm.sh" "$BUILD" || fail
 
 [[ ! -e $STATE/failed ]]

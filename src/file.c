@@ -244,7 +244,10 @@ const struct wb_job_ops wb_file_job_ops = { job_write_queued, job_flush_if_aged 
 
 void wb_file_reset_locked(struct wb_file *f)
 {
-    f->job.ops = &wb_file_job_ops;
+    /* Written once: a reused record may still be read by the flusher,
+       which reads ops without the file's lock. */
+    if (f->job.ops != &wb_file_job_ops)
+        f->job.ops = &wb_file_job_ops;
     f->error = 0;
     f->write_through = false;
     f->lost_bytes = 0;
@@ -277,6 +280,20 @@ static size_t copy_iov(char *dst, const struct iovec *iov, int iovcnt)
     return off;
 }
 
+bool (*_Atomic wb_file_engage_hook)(void);
+static _Atomic bool engaged;
+
+static bool engage(void)
+{
+    if (likely(atomic_load_explicit(&engaged, memory_order_acquire)))
+        return true;
+    bool (*hook)(void) = atomic_load_explicit(&wb_file_engage_hook, memory_order_acquire);
+    if (hook && !hook())
+        return false;
+    atomic_store_explicit(&engaged, true, memory_order_release);
+    return true;
+}
+
 /* Makes room for total bytes in the fill: hands the fill off (waiting for
    or writing the previous flight if needed).  Returns false when no buffer
    can be had under the memory cap, or when a flight failed meanwhile (then
@@ -300,6 +317,8 @@ static bool make_room_locked(struct wb_file *f, size_t total)
     if (f->error || f->write_through)
         return false;
     if (!f->fill) {
+        if (!engage())
+            return false;
         f->fill = f->spare ? f->spare : wb_buf_get();
         f->spare = NULL;
         if (!f->fill)

@@ -69,6 +69,7 @@ struct wb_file {
     dev_t dev;
     ino_t ino;
     int fl_flags;                  /* F_GETFL at tagging time */
+    long blksize;                  /* st_blksize at tagging time (stdio's buffer size) */
     bool is_pipe;
     bool pending;                  /* counted in wb_pending_files */
 
@@ -129,6 +130,12 @@ static inline bool wb_file_pending(struct wb_file *f)   /* without the lock: a h
 {
     return __atomic_load_n(&f->pending, __ATOMIC_ACQUIRE);
 }
+
+/* Asked before the process buffers its first byte, until it says yes: what
+   a process needs only once bytes are held (the fatal-signal handlers, the
+   real functions resolved), so one that never buffers pays none of it
+   (lifecycle.c).  No: not now, this write goes straight through. */
+extern bool (*_Atomic wb_file_engage_hook)(void) WB_HIDDEN;
 
 /* The flusher's ops for every file (tagging.c sets f->job.ops). */
 extern const struct wb_job_ops wb_file_job_ops WB_HIDDEN;

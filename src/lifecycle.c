@@ -121,6 +121,22 @@ static bool fsize_unlimited(void)
     return getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY;
 }
 
+/* The process is about to hold its first byte (file.c): now, and not at
+   start-up, what only a process holding bytes needs — most processes of a
+   script or a build never buffer one.  Every real function is resolved
+   (no dlsym later in a signal handler or a fork child), the size limit
+   is checked, the fatal-signal handlers go in (not now if a handler
+   interrupted the program's sigaction: the write goes straight through). */
+static bool engage(void)
+{
+    wb_real_resolve_all();
+    if (!fsize_unlimited()) {
+        wb_state_give_up();
+        return false;
+    }
+    return wb_signals_install(false);
+}
+
 /* A fatal signal in a vfork child (which shares our memory) is not the
    end of this process: its records are ours to write at our exit. */
 static void report_when_dying(void)
@@ -141,13 +157,15 @@ void wb_init_slow(void)
     }
     initializing_here = true;
     atomic_store(&library_pid, getpid());
-    wb_real_resolve_all();
-    bool ok = wb_config_load() && fsize_unlimited();
+    bool ok = wb_config_load();
     if (ok && wb_cfg.stats_records)
         atomic_store(&wb_signals_dying_hook, report_when_dying);
     pthread_atfork(wb_fork_prepare, wb_fork_parent, wb_fork_child);
-    if (ok)
-        wb_signals_install();
+    /* With --stats a process killed by a signal still reports what it
+       wrote through: then the handlers go in now. */
+    if (ok && wb_cfg.stats_records)
+        ok = fsize_unlimited() && wb_signals_install(true);
+    atomic_store(&wb_file_engage_hook, engage);
     initializing_here = false;
     atomic_store(&wb_state, ok ? WB_ACTIVE : WB_PASSTHROUGH);
 }

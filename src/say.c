@@ -141,6 +141,15 @@ void wb_say_unlanded(const char *fmt, ...)
 
 void wb_say_write_error(const char *path, int fd, int err, size_t lost)
 {
+    char link[32], name[512];
+    if (!path) {   /* an inherited fd's file is named when it fails */
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, name, sizeof name - 1);
+        if (n > 0) {
+            name[n] = 0;
+            path = name;
+        }
+    }
     wb_say_unlanded("could not write %zu bytes to %s (fd %d): %s; the program is told at its next "
                "call on that file (free space or fix the error, then rerun)",
                lost, path ? path : "a file", fd, strerror(err));

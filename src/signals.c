@@ -53,6 +53,10 @@ static void (*kernel_restorer)(void);      /* the sa_restorer glibc gives every 
 static int restorer_flag;                  /* and the SA_RESTORER flag that says so */
 static sigset_t interrupting;              /* siginterrupt(sig, 1) was called */
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Our handlers go in when the process first holds bytes (a process that
+   never buffers one loses nothing to a signal); until then the program's
+   sigaction calls go straight to the kernel.  Set under sig_lock. */
+static _Atomic bool installed;
 
 static bool managed(int sig)
 {
@@ -208,10 +212,9 @@ static int set_program_action(int sig, const struct sigaction *act)
     return r;
 }
 
-void wb_signals_install(void)
+/* sig_lock held: what the kernel holds now is the program's. */
+static void install_locked(void)
 {
-    int saved = errno;
-    pthread_mutex_lock(&sig_lock);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++) {
         int sig = fatal_signals[i];
         struct sigaction old;
@@ -234,8 +237,24 @@ void wb_signals_install(void)
             set_action_raw(sig, oneshot_trampoline, old.sa_flags & ~SA_RESETHAND, &old.sa_mask);
         }
     }
-    pthread_mutex_unlock(&sig_lock);
+    atomic_store(&installed, true);
+}
+
+bool wb_signals_install(bool wait)
+{
+    if (atomic_load(&installed))
+        return true;
+    int saved = errno;
+    /* Not waiting: a signal handler may have interrupted the program's
+       own sigaction, which holds the lock. */
+    bool locked = wait ? pthread_mutex_lock(&sig_lock) == 0 : pthread_mutex_trylock(&sig_lock) == 0;
+    if (locked) {
+        if (!atomic_load(&installed))
+            install_locked();
+        pthread_mutex_unlock(&sig_lock);
+    }
     errno = saved;
+    return locked;
 }
 
 WB_NOT_INSTRUMENTED int wb_sigaction_passthrough(int sig, const struct sigaction *act,
@@ -249,6 +268,12 @@ int wb_sigaction_managed(int sig, const struct sigaction *act, struct sigaction 
     if (sig <= 0 || sig >= NSIG || !managed(sig) || !active_or_ending())
         return REAL(sigaction)(sig, act, old);
     pthread_mutex_lock(&sig_lock);
+    if (!atomic_load(&installed)) {
+        int r = REAL(sigaction)(sig, act, old), saved = errno;
+        pthread_mutex_unlock(&sig_lock);
+        errno = saved;
+        return r;
+    }
     int r = 0;
     if (old) {
         if (mode[sig] == MODE_PROGRAM)

@@ -10,8 +10,10 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* At start-up: our handler wherever the program left a default action. */
-void wb_signals_install(void) WB_HIDDEN;
+/* Once, before the first byte is buffered: our handler wherever the program
+   left a default action.  wait false: false when the lock is busy (a
+   handler interrupted the program's sigaction), try again later. */
+bool wb_signals_install(bool wait) WB_HIDDEN;
 /* sigaction as the program sees it (the library started). */
 int wb_sigaction_managed(int sig, const struct sigaction *act, struct sigaction *old) WB_HIDDEN;
 /* Sanitizer runtimes call sigaction while they initialise, before an

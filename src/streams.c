@@ -263,19 +263,16 @@ static const char *cookie_mode(const FILE *shadow)
 
 /* Same buffering as glibc would give the shadow: its current mode and size
    if it has a buffer already, else glibc's choice for a regular file:
-   st_blksize when smaller than BUFSIZ (_IO_file_doallocate). */
-static bool copy_buffering(FILE *cookie, FILE *shadow, int fd, char **buffer)
+   st_blksize (seen when the fd was tagged) when smaller than BUFSIZ
+   (_IO_file_doallocate). */
+static bool copy_buffering(FILE *cookie, FILE *shadow, long blksize, char **buffer)
 {
     int flags = shadow->_flags;
     if (flags & WB_IO_UNBUFFERED)
         return setvbuf(cookie, NULL, _IONBF, 0) == 0;
     size_t size = shadow->_IO_buf_base ? (size_t)(shadow->_IO_buf_end - shadow->_IO_buf_base) : 0;
-    if (!size) {
-        struct stat st;
-        size = BUFSIZ;
-        if (REAL(fstat)(fd, &st) == 0 && st.st_blksize > 0 && st.st_blksize < BUFSIZ)
-            size = (size_t)st.st_blksize;
-    }
+    if (!size)
+        size = blksize > 0 && blksize < BUFSIZ ? (size_t)blksize : BUFSIZ;
     *buffer = malloc(size);
     if (!*buffer)
         return false;
@@ -286,8 +283,10 @@ static bool copy_buffering(FILE *cookie, FILE *shadow, int fd, char **buffer)
 FILE *wb_stream_wrap(FILE *shadow)
 {
     int fd = shadow ? shadow->_fileno : -1;
-    if (fd < 0 || !wb_file_for_fd(fd) || (shadow->_flags & WB_IO_NO_WRITES))
+    struct wb_file *f = fd < 0 ? NULL : wb_file_for_fd(fd);
+    if (!f || (shadow->_flags & WB_IO_NO_WRITES))
         return NULL;
+    long blksize = f->blksize;
     int saved = errno;
     struct wb_stream *s = stream_alloc();
     if (!s)
@@ -302,7 +301,7 @@ FILE *wb_stream_wrap(FILE *shadow)
     if (!s->cookie)
         goto fail;
     __atomic_store_n(&cookie_vtable, file_vtable(s->cookie), __ATOMIC_RELEASE);
-    if (!copy_buffering(s->cookie, shadow, fd, &s->buffer)) {
+    if (!copy_buffering(s->cookie, shadow, blksize, &s->buffer)) {
         REAL(fclose)(s->cookie);   /* runs cookie_close: would close fd */
         goto fail_quiet;
     }

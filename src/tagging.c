@@ -292,6 +292,7 @@ static struct wb_file *attach(int fd, int fl, const struct stat *st, const char 
     WB_POKE(f->dev, st->st_dev);
     WB_POKE(f->ino, st->st_ino);
     f->fl_flags = fl;
+    f->blksize = (long)st->st_blksize;
     f->is_pipe = S_ISFIFO(st->st_mode);
     f->path = *abs ? *abs : path ? strdup(path) : NULL;
     *abs = NULL;
@@ -349,8 +350,9 @@ uintptr_t wb_fd_classify(int fd, const char *path, bool inherited)
     }
     if (fd == 2)
         wb_stderr_seen(st.st_dev, st.st_ino);   /* start-up's look at stderr, for say.c */
-    /* (the statistics name files by their absolute path) */
-    char *abs = wb_cfg.select_any || wb_cfg.debug || wb_cfg.stats || !path ? proc_path(fd) : NULL;
+    /* The statistics name files by their absolute path; an error message
+       names an inherited fd's file when it happens (say.c). */
+    char *abs = wb_cfg.select_any || wb_cfg.debug || wb_cfg.stats ? proc_path(fd) : NULL;
     const char *why = refusal(fd, fl, &st, path, abs, inherited);
     struct wb_file *f = why ? NULL : attach(fd, fl, &st, path, &abs, &why);
     if (why)

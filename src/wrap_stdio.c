@@ -95,24 +95,24 @@ WB_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
     wb_ready();
     return wb_vdprintf(fd, fmt, ap);
 }
+/* The body of a variadic export that is its va_list twin: before, then
+   the call with ap. */
+#define VARIADIC_AS_V(before, call)                                                      \
+    va_list ap;                                                                          \
+    va_start(ap, fmt);                                                                   \
+    before;                                                                              \
+    int n = call;                                                                        \
+    va_end(ap);                                                                          \
+    return n
+
 WB_EXPORT int dprintf(int fd, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    wb_ready();
-    int n = wb_vdprintf(fd, fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_ready(), wb_vdprintf(fd, fmt, ap));
 }
 WB_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
 {
     (void)flag;
-    va_list ap;
-    va_start(ap, fmt);
-    wb_ready();
-    int n = wb_vdprintf(fd, fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_ready(), wb_vdprintf(fd, fmt, ap));
 }
 
 /* printf & co. on a stream the library did not wrap (a pipe, a terminal):
@@ -120,37 +120,17 @@ WB_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
    everything lands first, as the catalogue's generated v* twins do. */
 WB_EXPORT int printf(const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    wb_observe_stream(stdout);
-    int n = REAL(vprintf)(fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_observe_stream(stdout), REAL(vprintf)(fmt, ap));
 }
 WB_EXPORT int fprintf(FILE *fp, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    wb_observe_stream(fp);
-    int n = REAL(vfprintf)(fp, fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_observe_stream(fp), REAL(vfprintf)(fp, fmt, ap));
 }
 WB_EXPORT int __printf_chk(int flag, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    wb_observe_stream(stdout);
-    int n = REAL(__vprintf_chk)(flag, fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_observe_stream(stdout), REAL(__vprintf_chk)(flag, fmt, ap));
 }
 WB_EXPORT int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    wb_observe_stream(fp);
-    int n = REAL(__vfprintf_chk)(fp, flag, fmt, ap);
-    va_end(ap);
-    return n;
+    VARIADIC_AS_V(wb_observe_stream(fp), REAL(__vfprintf_chk)(fp, flag, fmt, ap));
 }

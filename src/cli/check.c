@@ -130,17 +130,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *grow(void *array, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return array;
-    *cap = *cap ? 2 * *cap : 16;
-    void *grown = realloc(array, *cap * size);
-    if (!grown)
-        cli_die("out of memory");
-    return grown;
-}
-
 /* ---- the tree: tasks (threads) and processes ---------------------------- */
 
 static pid_t tgid_of(pid_t tid)
@@ -244,7 +233,7 @@ static struct proc *proc_get(pid_t tgid, struct proc *parent)
     } else {
         judge_image(p);
     }
-    S.procs = grow(S.procs, &S.cap_procs, S.n_procs, sizeof *S.procs);
+    S.procs = cli_grow(S.procs, &S.cap_procs, S.n_procs, sizeof *S.procs);
     S.procs[S.n_procs++] = p;
     return p;
 }
@@ -254,7 +243,7 @@ static pid_t task_tgid(pid_t tid)
     for (size_t i = 0; i < S.n_tasks; i++)
         if (S.tasks[i].tid == tid)
             return S.tasks[i].tgid;
-    S.tasks = grow(S.tasks, &S.cap_tasks, S.n_tasks, sizeof *S.tasks);
+    S.tasks = cli_grow(S.tasks, &S.cap_tasks, S.n_tasks, sizeof *S.tasks);
     S.tasks[S.n_tasks] = (struct task){ tid, tgid_of(tid) };
     return S.tasks[S.n_tasks++].tgid;
 }

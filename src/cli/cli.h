@@ -45,6 +45,9 @@ _Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *cli_alloc(size_t n) __attribute__((returns_nonnull, malloc));   /* zeroed; exits 125 if none */
 char *cli_strdup(const char *s) __attribute__((returns_nonnull, malloc));
+/* array (of *cap elements of size bytes) with room for element n: grown by
+   doubling; exits 125 if there is no memory. */
+void *cli_grow(void *array, size_t *cap, size_t n, size_t size) __attribute__((returns_nonnull));
 const char *plural(uint64_t n, const char *one, const char *many);
 
 /* library.c */

@@ -118,6 +118,17 @@ char *cli_strdup(const char *s)
     return copy;
 }
 
+void *cli_grow(void *array, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return array;
+    *cap = *cap ? 2 * *cap : 16;
+    void *grown = realloc(array, *cap * size);
+    if (!grown)
+        cli_die("out of memory");
+    return grown;
+}
+
 const char *plural(uint64_t n, const char *one, const char *many)
 {
     return n == 1 ? one : many;

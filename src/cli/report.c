@@ -58,17 +58,6 @@ char *report_begin(void)
     return path;
 }
 
-static void *grow(void *array, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return array;
-    *cap = *cap ? 2 * *cap : 64;
-    void *grown = realloc(array, *cap * size);
-    if (!grown)
-        cli_die("out of memory");
-    return grown;
-}
-
 /* "a\\b\nc" → the bytes the library escaped. */
 static char *unescape(const char *s)
 {
@@ -99,7 +88,7 @@ static const char *after_fields(const char *line, int n)
 
 static void add_pid(pid_t **list, size_t *n, size_t *cap, pid_t pid)
 {
-    *list = grow(*list, cap, *n, sizeof **list);
+    *list = cli_grow(*list, cap, *n, sizeof **list);
     (*list)[(*n)++] = pid;
 }
 
@@ -129,7 +118,7 @@ static void read_records(const char *records, struct summary *s)
                    sscanf(line, "F %d %llu %llu %llu %llu %llu %llu %llu %llu", &pid, &a[0],
                           &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7]) == 9) {
             const char *path = after_fields(line, 10);
-            s->files = grow(s->files, &s->cap_files, s->n_files, sizeof *s->files);
+            s->files = cli_grow(s->files, &s->cap_files, s->n_files, sizeof *s->files);
             struct file_sum *f = &s->files[s->n_files++];
             *f = (struct file_sum){ a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
                                     unescape(path && strcmp(path, "-") ? path : "?") };
