@@ -13,6 +13,7 @@
 #include "say.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static const struct setting {
     { "WRITEBEHIND_DEBUG", "--debug" },
     { "WRITEBEHIND_ONLY", "--only" },
     { "WRITEBEHIND_SKIP", "--skip" },
+    { "WRITEBEHIND_KEEP", "--keep-in-children" },
     { "WRITEBEHIND_LIB", "--lib" },              /* read by the wrapper only */
     { "WRITEBEHIND_REPORT", "--stats" },         /* set by the wrapper: where its
                                                     --stats summary collects records */
@@ -221,6 +223,174 @@ static bool program_listed(const char *list)
     return wb_names_contain(list, base ? base + 1 : exe);
 }
 
+/* ---- WRITEBEHIND_KEEP: what a new program gets back ----------------------
+ *
+ * Captured once, at start-up, before the program can change its
+ * environment, and copied: a program may overwrite its start-up strings in
+ * place (a process title).  LD_PRELOAD is the whole start-up value, so what
+ * was preloaded before the library (a sanitizer runtime, which must come
+ * first) comes back with it.  Off by default: a program that clears its
+ * environment may mean it. */
+#define PRELOAD_VAR "LD_PRELOAD="
+#define PRELOAD_LEN (sizeof PRELOAD_VAR - 1)
+#define LIB_NAME "libwritebehind.so"
+
+static struct {
+    char **settings;        /* "WRITEBEHIND_X=..." as we started, NULL-terminated */
+    const char *preload;    /* "LD_PRELOAD=..." as we started */
+    const char *entry;      /* the entry of it that names this library */
+    size_t entry_len;
+    const char *self;       /* this library's file name (dladdr), or LIB_NAME */
+} kept;
+
+/* An LD_PRELOAD entry names this library: its file's name, or any
+   libwritebehind.so[.N] (one copy per process, as the wrapper keeps it). */
+static bool names_us(const char *p, size_t len)
+{
+    const char *base = p + len;
+    while (base > p && base[-1] != '/')
+        base--;
+    size_t blen = (size_t)(p + len - base), n = strlen(LIB_NAME);
+    if (blen >= n && !strncmp(base, LIB_NAME, n) && (blen == n || base[n] == '.'))
+        return true;
+    const char *self = strrchr(kept.self, '/');
+    self = self ? self + 1 : kept.self;
+    return blen == strlen(self) && !strncmp(base, self, blen);
+}
+
+/* The entry of an LD_PRELOAD value that names us, or NULL.  The loader
+   splits the value at colons and spaces. */
+static const char *preload_entry(const char *value, size_t *len)
+{
+    for (const char *p = value; *p;) {
+        *len = strcspn(p, ": ");
+        if (*len && names_us(p, *len))
+            return p;
+        p += *len;
+        p += strspn(p, ": ");
+    }
+    return NULL;
+}
+
+static bool is_kept_name(const char *entry)
+{
+    return !strncmp(entry, "WRITEBEHIND_", 12) || !strncmp(entry, PRELOAD_VAR, PRELOAD_LEN);
+}
+
+static void capture_for_children(void)
+{
+    size_t n = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++)
+        if (is_kept_name(*e)) {
+            n++;
+            bytes += strlen(*e) + 1;
+        }
+    char **list = malloc((n + 1) * sizeof *list + bytes);
+    if (!list) {
+        wb_say("WRITEBEHIND_KEEP (--keep-in-children): could not store the settings (out of "
+               "memory); new programs get the environment they are given");
+        wb_cfg.keep = false;
+        return;
+    }
+    char *text = (char *)(list + n + 1);
+    size_t i = 0;
+    for (char **e = environ; e && *e; e++) {
+        if (!is_kept_name(*e))
+            continue;
+        size_t len = strlen(*e) + 1;
+        memcpy(text, *e, len);
+        if (text[0] == 'L')
+            kept.preload = text;   /* the last one counts, as for the loader */
+        else
+            list[i++] = text;
+        text += len;
+    }
+    list[i] = NULL;
+    kept.settings = list;
+    Dl_info info;
+    kept.self = dladdr(&kept, &info) && info.dli_fname ? info.dli_fname : LIB_NAME;
+    if (kept.preload)
+        kept.entry = preload_entry(kept.preload + PRELOAD_LEN, &kept.entry_len);
+    /* Not preloaded by LD_PRELOAD (/etc/ld.so.preload): new programs get
+       it as we did; nothing here tells that the library has gone. */
+    if (!kept.entry)
+        wb_cfg.keep = false;
+}
+
+static bool has_variable(char *const *env, const char *entry)
+{
+    size_t len = strcspn(entry, "=") + 1;
+    for (; *env; env++)
+        if (!strncmp(*env, entry, len))
+            return true;
+    return false;
+}
+
+void wb_child_env_make(struct wb_child_env *e, char *const *envp, bool may_allocate)
+{
+    static char *const empty[] = { NULL };
+    e->envp = envp;
+    e->heap = NULL;
+    if (!wb_cfg.keep)
+        return;
+    char *const *env = envp ? envp : empty;   /* the kernel reads NULL as empty */
+    size_t n = 0, last = 0, len;
+    bool preloads = false;
+    for (; env[n]; n++)
+        if (!strncmp(env[n], PRELOAD_VAR, PRELOAD_LEN)) {
+            last = n;
+            preloads = true;
+        }
+    if (preloads && preload_entry(env[last] + PRELOAD_LEN, &len))
+        return;   /* still holds the library: as it is */
+
+    size_t missing = 0;
+    for (char **s = kept.settings; *s; s++)
+        missing += !has_variable(env, *s);
+    size_t slots = n + missing + !preloads + 1;
+    size_t old = preloads ? strlen(env[last]) : 0;
+    size_t size = slots * sizeof(char *) + (preloads ? old + 1 + kept.entry_len + 1 : 0);
+    int saved = errno;
+    char **out = (char **)e->room;
+    if (size > sizeof e->room) {
+        out = may_allocate ? malloc(size) : NULL;
+        errno = saved;
+        if (!out)
+            return;   /* it runs without the library, as it asked */
+        e->heap = out;
+    }
+    size_t j = 0;
+    for (; j < n; j++)
+        out[j] = env[j];
+    if (preloads) {
+        /* Ours appended to the LD_PRELOAD it has, in its place. */
+        char *text = (char *)(out + slots);
+        memcpy(text, env[last], old);
+        if (old > PRELOAD_LEN)
+            text[old++] = ':';
+        memcpy(text + old, kept.entry, kept.entry_len);
+        text[old + kept.entry_len] = 0;
+        out[last] = text;
+    } else {
+        out[j++] = (char *)kept.preload;
+    }
+    for (char **s = kept.settings; *s; s++)
+        if (!has_variable(env, *s))
+            out[j++] = *s;
+    out[j] = NULL;
+    e->envp = out;
+}
+
+void wb_child_env_done(struct wb_child_env *e)
+{
+    if (e->heap) {
+        int saved = errno;
+        free(e->heap);
+        e->heap = NULL;
+        errno = saved;
+    }
+}
+
 bool wb_config_load(void)
 {
     bool disabled = false;
@@ -229,7 +399,7 @@ bool wb_config_load(void)
     for (char **e = environ; e && *e; e++) {
         if (!strncmp(*e, "WRITEBEHIND_", 12) && !setting_of(*e)) {
             wb_say("unknown variable %.*s (known: DISABLE, PATHS, FDS, PIPES, BUFSIZE, "
-                   "MAX_MEMORY, FLUSH_MS, STATS, STATS_FORMAT, DEBUG, ONLY, SKIP, LIB); "
+                   "MAX_MEMORY, FLUSH_MS, STATS, STATS_FORMAT, DEBUG, ONLY, SKIP, KEEP, LIB); "
                    "writing unbuffered",
                    (int)strcspn(*e, "="), *e);
             ok = false;
@@ -239,6 +409,11 @@ bool wb_config_load(void)
     ok = load_flag("WRITEBEHIND_PIPES", &wb_cfg.pipes) && ok;
     ok = load_flag("WRITEBEHIND_DEBUG", &wb_cfg.debug) && ok;
     wb_say_debug = wb_cfg.debug;
+    /* Before any other answer: a program the library skips (--skip) or
+       that has a bad setting still hands the library on. */
+    ok = load_flag("WRITEBEHIND_KEEP", &wb_cfg.keep) && ok;
+    if (wb_cfg.keep)
+        capture_for_children();
     ok = load_size("WRITEBEHIND_BUFSIZE", &wb_cfg.bufsize, WB_LIMIT_BUFSIZE,
                    "is out of range (" WB_LIMIT_BUFSIZE_TEXT ")") && ok;
     ok = load_size("WRITEBEHIND_MAX_MEMORY", &wb_cfg.max_memory, WB_LIMIT_MEMORY,

@@ -24,6 +24,7 @@
  * plain run, so they land; stdio's unflushed bytes stay unwritten, as
  * without the library (they never reached us).
  */
+#include "config.h"
 #include "lifecycle.h"
 #include "observe.h"
 #include "real.h"
@@ -37,6 +38,7 @@
 #include <sys/resource.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 WB_EXPORT pid_t _Fork(void)
 {
@@ -117,31 +119,53 @@ WB_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 #define ALL_LANDED(call) wb_observe_all(); return REAL(call)
-/* A new image: this one's statistics are written before it goes. */
-#define IMAGE_ENDS(call)                                                                 \
+
+/* WRITEBEHIND_KEEP: the environment the new program gets (config.h).  A
+   vfork child's heap is its parent's, and an exec that works would leak
+   what it took from it: there, only the stack. */
+#define KEPT_ENV(envp)                                                                   \
+    struct wb_child_env kept_;                                                           \
+    wb_child_env_make(&kept_, (envp), !(wb_cfg.keep && wb_in_vfork_child()))
+/* A child: it has its own copy of the environment once the call returns. */
+#define SPAWNS(call, envp, ...)                                                          \
+    KEPT_ENV(envp);                                                                      \
+    wb_observe_all();                                                                    \
+    int r_ = REAL(call)(__VA_ARGS__);                                                    \
+    wb_child_env_done(&kept_);                                                           \
+    return r_
+/* A new image: this one's statistics are written before it goes.  An exec
+   that returns has failed. */
+#define IMAGE_ENDS(call, envp, ...)                                                      \
+    KEPT_ENV(envp);                                                                      \
     wb_observe_all();                                                                    \
     if (!wb_in_vfork_child())   /* a vfork child's memory is ours: its exec is not */   \
         wb_stats_before_exec();                                                          \
-    return REAL(call)
+    int r_ = REAL(call)(__VA_ARGS__);                                                    \
+    wb_child_env_done(&kept_);                                                           \
+    return r_
 
 WB_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{ ALL_LANDED(posix_spawn)(pid, path, fa, attr, argv, envp); }
+{ SPAWNS(posix_spawn, envp, pid, path, fa, attr, argv, kept_.envp); }
 WB_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{ ALL_LANDED(posix_spawnp)(pid, file, fa, attr, argv, envp); }
+{ SPAWNS(posix_spawnp, envp, pid, file, fa, attr, argv, kept_.envp); }
 WB_EXPORT int system(const char *cmd) { ALL_LANDED(system)(cmd); }
 WB_EXPORT FILE *popen(const char *cmd, const char *mode) { ALL_LANDED(popen)(cmd, mode); }
 WB_EXPORT int daemon(int nochdir, int noclose) { ALL_LANDED(daemon)(nochdir, noclose); }
 
+/* execv and execvp are glibc's execve and execvpe with environ: an environ
+   the program cleared counts as an envp that no longer holds the library. */
 WB_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{ IMAGE_ENDS(execve)(path, argv, envp); }
-WB_EXPORT int execv(const char *path, char *const argv[]) { IMAGE_ENDS(execv)(path, argv); }
-WB_EXPORT int execvp(const char *file, char *const argv[]) { IMAGE_ENDS(execvp)(file, argv); }
+{ IMAGE_ENDS(execve, envp, path, argv, kept_.envp); }
+WB_EXPORT int execv(const char *path, char *const argv[])
+{ IMAGE_ENDS(execve, environ, path, argv, kept_.envp); }
+WB_EXPORT int execvp(const char *file, char *const argv[])
+{ IMAGE_ENDS(execvpe, environ, file, argv, kept_.envp); }
 WB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{ IMAGE_ENDS(execvpe)(file, argv, envp); }
+{ IMAGE_ENDS(execvpe, envp, file, argv, kept_.envp); }
 WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{ IMAGE_ENDS(fexecve)(fd, argv, envp); }
+{ IMAGE_ENDS(fexecve, envp, fd, argv, kept_.envp); }
 
 /* execl* call glibc's internal execve, so they are rebuilt on execv*. */
 #define COLLECT_ARGS(first, argv, envp_out)                                              \
@@ -162,18 +186,18 @@ WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 WB_EXPORT int execl(const char *path, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    IMAGE_ENDS(execv)(path, argv);
+    IMAGE_ENDS(execve, environ, path, argv, kept_.envp);
 }
 WB_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     COLLECT_ARGS(arg, argv, (void)0);
-    IMAGE_ENDS(execvp)(file, argv);
+    IMAGE_ENDS(execvpe, environ, file, argv, kept_.envp);
 }
 WB_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *const *envp;
     COLLECT_ARGS(arg, argv, envp = va_arg(ap, char *const *));
-    IMAGE_ENDS(execve)(path, argv, envp);
+    IMAGE_ENDS(execve, envp, path, argv, kept_.envp);
 }
 
 /* A vfork child shares the parent's memory: the library is the parent's. */

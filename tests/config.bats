@@ -74,6 +74,10 @@ one_message_and_unbuffered() {
     one_message_and_unbuffered WRITEBEHIND_PIPES=maybe
 }
 
+@test "KEEP=maybe: one-line message, the program runs unbuffered and unchanged" {
+    one_message_and_unbuffered WRITEBEHIND_KEEP=maybe
+}
+
 @test "DISABLE=maybe: the message names the variable, the option and the yes/no words" {
     one_message_and_unbuffered WRITEBEHIND_DISABLE=maybe
     grep -qF 'WRITEBEHIND_DISABLE="maybe" (--disable) is not a yes/no value (1/0, yes/no, true/false, on/off)' err

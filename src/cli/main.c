@@ -46,6 +46,10 @@ static const char usage_text[] =
     "      --only=PROG,...     buffer only in the programs with these names\n"
     "      --skip=PROG,...     never buffer in the programs with these names (their\n"
     "                          children still decide for themselves)\n"
+    "      --keep-in-children[=BOOL]\n"
+    "                          a program started with an environment that lost the\n"
+    "                          library (env -i) gets it and the WRITEBEHIND_*\n"
+    "                          settings back\n"
     "      --disable[=BOOL]    preload the library but pass every call straight through\n"
     "      --stats[=FILE]      at the end, one summary for the whole command: on\n"
     "                          stderr, or appended to FILE (note the '=')\n"
@@ -151,7 +155,7 @@ static void append(char **list, const char *item, char sep)
 
 enum {
     OPT_PIPES = 256, OPT_ONLY, OPT_SKIP, OPT_DISABLE, OPT_STATS, OPT_STATS_FORMAT, OPT_CHECK,
-    OPT_LIB,
+    OPT_LIB, OPT_KEEP,
 };
 
 static const struct option options[] = {
@@ -164,6 +168,7 @@ static const struct option options[] = {
     { "only", required_argument, NULL, OPT_ONLY },
     { "skip", required_argument, NULL, OPT_SKIP },
     { "disable", optional_argument, NULL, OPT_DISABLE },
+    { "keep-in-children", optional_argument, NULL, OPT_KEEP },
     { "stats", optional_argument, NULL, OPT_STATS },
     { "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
     { "check", no_argument, NULL, OPT_CHECK },
@@ -350,6 +355,9 @@ static void parse_options(int argc, char **argv, struct cli_options *o, const ch
             break;
         case OPT_DISABLE:
             set_env("WRITEBEHIND_DISABLE", bool_value(optarg, name) ? "1" : "0");
+            break;
+        case OPT_KEEP:
+            set_env("WRITEBEHIND_KEEP", bool_value(optarg, name) ? "1" : "0");
             break;
         case 'd':
             *debug = bool_value(optarg, name);
