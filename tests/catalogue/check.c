@@ -94,6 +94,62 @@
 #include <wchar.h>
 #include <wordexp.h>
 
+/* glibc before 2.34 maps these names to their __ twins with macros in
+   <resolv.h>: both are exports (and catalogue entries) of their own. */
+#undef fp_nquery
+#undef fp_query
+#undef hostalias
+#undef p_query
+#undef res_close
+#undef res_init
+#undef res_isourserver
+#undef res_mkquery
+#undef res_query
+#undef res_querydomain
+#undef res_search
+#undef res_send
+#undef b64_ntop
+#undef b64_pton
+#undef dn_comp
+#undef dn_count_labels
+#undef dn_expand
+#undef dn_skipname
+#undef fp_resstat
+#undef loc_aton
+#undef loc_ntoa
+#undef p_cdname
+#undef p_cdnname
+#undef p_class
+#undef p_fqname
+#undef p_fqnname
+#undef p_option
+#undef p_time
+#undef p_type
+#undef p_rcode
+#undef putlong
+#undef putshort
+#undef res_dnok
+#undef res_hnok
+#undef res_hostalias
+#undef res_mailok
+#undef res_nameinquery
+#undef res_nclose
+#undef res_ninit
+#undef res_nmkquery
+#undef res_nquery
+#undef res_nquerydomain
+#undef res_nsearch
+#undef res_nsend
+#undef res_ownok
+#undef res_queriesmatch
+#undef res_randomid
+#undef sym_ntop
+#undef sym_ntos
+#undef sym_ston
+
+/* Declared by <sys/mount.h> since glibc 2.36 (mount_setattr); the tag is
+   needed at file scope before, or each prototype would get its own. */
+struct mount_attr;
 /* Types no current header declares: only PASS and CANNOT_SEE entries use them. */
 struct ustat;
 struct sigvec;
