@@ -276,19 +276,7 @@ fi
 
 # ---- H7. where it helps: a slow file system (FUSE bindfs) -----------------------------
 W="FUSE passthrough (bindfs over $(fstype "$WORK")), $FUSE_LINES write()s, medians of $FUSE_RUNS"
-fuse_why=
-if ! need bindfs bindfs; then
-    fuse_why="bindfs is not installed$( ((QUICK)) && echo ' (quick mode installs nothing)')"
-elif ! command -v fusermount >/dev/null && ! command -v fusermount3 >/dev/null; then
-    fuse_why="fusermount is missing (package fuse3)"
-else
-    mkdir -p "$WORK/fuse-src" "$WORK/fuse"
-    if bindfs --no-allow-other "$WORK/fuse-src" "$WORK/fuse" 2>"$WORK/fuse.err"; then
-        FUSE_MNT=$WORK/fuse
-    else
-        fuse_why="bindfs cannot mount here ($(head -n 1 "$WORK/fuse.err"))"
-    fi
-fi
+fuse_mount "$WORK"
 if [[ -n $FUSE_MNT ]]; then
     N=$FUSE_LINES
     if WORK=$FUSE_MNT WARMUP=0 measure "$FUSE_RUNS" "$P_SEED" "LD_PRELOAD=\"\$LIB\" $P_SEED" \

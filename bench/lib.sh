@@ -13,6 +13,8 @@
 #   ratio BASE US         BASE/US as "12.3x"
 #   need CMD PACKAGE      is CMD there?  Installs PACKAGE with apt-get first
 #                         when running as root, unless QUICK=1
+#   fuse_mount DIR        a bindfs passthrough of DIR/fuse-src at DIR/fuse:
+#                         sets FUSE_MNT, or fuse_why to why there is none
 
 export LC_ALL=C   # $EPOCHREALTIME and printf %f use the locale's decimal point
 
@@ -73,4 +75,21 @@ need() {   # need CMD PACKAGE: is CMD there (installing PACKAGE when we can)?
             { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$2" >/dev/null 2>&1; }
     fi
     command -v "$1" >/dev/null 2>&1
+}
+
+fuse_mount() {
+    local dir=$1
+    FUSE_MNT= fuse_why=
+    if ! need bindfs bindfs; then
+        fuse_why="bindfs is not installed$( ((${QUICK:-0})) && echo ' (quick mode installs nothing)')"
+    elif ! command -v fusermount >/dev/null && ! command -v fusermount3 >/dev/null; then
+        fuse_why="fusermount is missing (package fuse3)"
+    else
+        mkdir -p "$dir/fuse-src" "$dir/fuse"
+        if bindfs --no-allow-other "$dir/fuse-src" "$dir/fuse" 2>"$dir/fuse.err"; then
+            FUSE_MNT=$dir/fuse
+        else
+            fuse_why="bindfs cannot mount here ($(head -n 1 "$dir/fuse.err"))"
+        fi
+    fi
 }

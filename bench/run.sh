@@ -300,19 +300,7 @@ fi
 fuse_runs=$RUNS
 ((QUICK || fuse_runs >= 15)) || fuse_runs=15
 W8="FUSE passthrough (bindfs over $(fstype "$WORK")), $FUSE_LINES write()s, medians of $fuse_runs"
-fuse_why=
-if ! need bindfs bindfs; then
-    fuse_why="bindfs is not installed$( ((QUICK)) && echo ' (quick mode installs nothing)')"
-elif ! command -v fusermount >/dev/null && ! command -v fusermount3 >/dev/null; then
-    fuse_why="fusermount is missing (package fuse3)"
-else
-    mkdir -p "$WORK/fuse-src" "$WORK/fuse"
-    if bindfs --no-allow-other "$WORK/fuse-src" "$WORK/fuse" 2>"$WORK/fuse.err"; then
-        FUSE_MNT=$WORK/fuse
-    else
-        fuse_why="bindfs cannot mount here ($(head -n 1 "$WORK/fuse.err"))"
-    fi
-fi
+fuse_mount "$WORK"
 if [[ -n $FUSE_MNT ]]; then
     N=$FUSE_LINES
     if WORK=$FUSE_MNT measure "$fuse_runs" "$P_SEED" "LD_PRELOAD=\"\$LIB\" $P_SEED" \
