@@ -12,32 +12,35 @@
 #include <string.h>
 #include <strings.h>
 
-bool wb_parse_uint(const char *s, unsigned long long *out)
+/* The decimal number s starts with (*end: what follows it); false for no
+   digit or an overflow.  errno is left as it was. */
+static bool leading_number(const char *s, unsigned long long *v, char **end)
 {
     if (!s || !isdigit((unsigned char)*s))
         return false;
-    char *end;
     int saved = errno;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    bool ok = !errno && !*end;
+    *v = strtoull(s, end, 10);
+    bool overflow = errno != 0;
     errno = saved;
-    if (ok)
-        *out = v;
-    return ok;
+    return !overflow;
+}
+
+bool wb_parse_uint(const char *s, unsigned long long *out)
+{
+    unsigned long long v;
+    char *end;
+    if (!leading_number(s, &v, &end) || *end)
+        return false;
+    *out = v;
+    return true;
 }
 
 bool wb_parse_size(const char *s, unsigned long long *out)
 {
-    if (!s || !isdigit((unsigned char)*s))
-        return false;
+    unsigned long long v;
     char *end;
-    int saved = errno;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    bool overflow = errno != 0;
-    errno = saved;
-    if (overflow)
+    if (!leading_number(s, &v, &end))
         return false;
     unsigned shift = 0;
     switch (*end) {
