@@ -84,7 +84,7 @@ static long clone3_like_fork(long nr, long a, long b, long c, long d, long e, lo
    underflow of the caller's frame.
    Default-deny: a number not listed here lands everything first (one atomic
    load when nothing is buffered); the listed ones do exactly what the libc
-   wrapper of the same call does. */
+   wrapper of the same call does.  One switch, long because it is the list. */
 WB_EXPORT __attribute__((no_sanitize("address"))) long syscall(long nr, ...)
 {
     va_list ap;

@@ -715,20 +715,17 @@ static char *pretty_bytes(uint64_t n, char *buf, size_t size)
     return buf;
 }
 
-static void print_verdict(FILE *out)
-{
-    uint64_t writes = 0, est = 0, buffered = 0;
-    size_t n_targets = 0;
-    for (struct target *t = S.targets; t; t = t->next) {
-        writes += t->writes;
-        est += t->est;
-        buffered += t->buffered_writes;
-        n_targets += t->writes > 0;
-    }
-    uint64_t saved = writes > est ? writes - est : 0;
-    double share = writes ? 100.0 * (double)saved / (double)writes : 0.0;
+struct totals {
+    uint64_t writes, est, buffered, saved;
+    double share;   /* saved, in % of writes */
+};
 
-    /* the targets, most written first */
+/* The targets written to, most written first. */
+static struct target **sorted_targets(size_t *count)
+{
+    size_t n_targets = 0;
+    for (struct target *t = S.targets; t; t = t->next)
+        n_targets += t->writes > 0;
     struct target **list = cli_alloc((n_targets + 1) * sizeof *list);
     size_t n = 0;
     for (struct target *t = S.targets; t; t = t->next)
@@ -740,38 +737,44 @@ static void print_verdict(FILE *out)
             list[j] = list[j - 1];
             list[j - 1] = x;
         }
+    *count = n;
+    return list;
+}
 
-    if (S.o->json) {
-        fprintf(out, "{\"processes\": %llu, \"writes\": %llu, \"kernel_writes_with_writebehind\": "
-                     "%llu, \"system_calls_saved\": %llu, \"saved_percent\": %.1f, "
-                     "\"would_help\": %s, \"targets\": [",
-                (unsigned long long)S.processes, (unsigned long long)writes,
-                (unsigned long long)est, (unsigned long long)saved, share,
-                saved >= 100 && share >= 50 ? "true" : "false");
-        for (size_t i = 0; i < n; i++) {
-            fprintf(out, "%s{\"target\": ", i ? ", " : "");
-            json_string(out, list[i]->name);
-            fprintf(out, ", \"writes\": %llu, \"bytes\": %llu, \"small_writes\": %llu, "
-                         "\"kernel_writes_with_writebehind\": %llu, \"buffered\": %s}",
-                    (unsigned long long)list[i]->writes, (unsigned long long)list[i]->bytes,
-                    (unsigned long long)list[i]->small, (unsigned long long)list[i]->est,
-                    list[i]->buffered_writes ? "true" : "false");
-        }
-        fputs("], \"unreachable\": [", out);
-        for (struct unreachable_prog *u = S.unreachable; u; u = u->next) {
-            fputs(u == S.unreachable ? "{\"program\": " : ", {\"program\": ", out);
-            json_string(out, u->exe);
-            fprintf(out, ", \"why\": ");
-            json_string(out, u->why);
-            fprintf(out, ", \"processes\": %llu, \"writes\": %llu}",
-                    (unsigned long long)u->processes, (unsigned long long)u->writes);
-        }
-        fputs("]}\n", out);
-        free(list);
-        return;
+static void print_json(FILE *out, const struct totals *tot, struct target **list, size_t n)
+{
+    fprintf(out, "{\"processes\": %llu, \"writes\": %llu, \"kernel_writes_with_writebehind\": "
+                 "%llu, \"system_calls_saved\": %llu, \"saved_percent\": %.1f, "
+                 "\"would_help\": %s, \"targets\": [",
+            (unsigned long long)S.processes, (unsigned long long)tot->writes,
+            (unsigned long long)tot->est, (unsigned long long)tot->saved, tot->share,
+            tot->saved >= 100 && tot->share >= 50 ? "true" : "false");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s{\"target\": ", i ? ", " : "");
+        json_string(out, list[i]->name);
+        fprintf(out, ", \"writes\": %llu, \"bytes\": %llu, \"small_writes\": %llu, "
+                     "\"kernel_writes_with_writebehind\": %llu, \"buffered\": %s}",
+                (unsigned long long)list[i]->writes, (unsigned long long)list[i]->bytes,
+                (unsigned long long)list[i]->small, (unsigned long long)list[i]->est,
+                list[i]->buffered_writes ? "true" : "false");
     }
+    fputs("], \"unreachable\": [", out);
+    for (struct unreachable_prog *u = S.unreachable; u; u = u->next) {
+        fputs(u == S.unreachable ? "{\"program\": " : ", {\"program\": ", out);
+        json_string(out, u->exe);
+        fprintf(out, ", \"why\": ");
+        json_string(out, u->why);
+        fprintf(out, ", \"processes\": %llu, \"writes\": %llu}",
+                (unsigned long long)u->processes, (unsigned long long)u->writes);
+    }
+    fputs("]}\n", out);
+}
 
+/* The targets as a table, the verdict, the programs out of reach. */
+static void print_text(FILE *out, const struct totals *tot, struct target **list, size_t n)
+{
     char size[32];
+    uint64_t writes = tot->writes;
     fprintf(out, "writebehind --check: %llu %s, %llu %s in all (buffer %s, timer %llu ms)\n",
             (unsigned long long)S.processes, plural(S.processes, "process", "processes"),
             (unsigned long long)writes, plural(writes, "write", "writes"),
@@ -796,26 +799,30 @@ static void print_verdict(FILE *out)
     if (!writes)
         fprintf(out, "writebehind: verdict: the command made no writes: writebehind has "
                      "nothing to do\n");
-    else if (saved >= 100 && share >= 50)
+    else if (tot->saved >= 100 && tot->share >= 50)
         fprintf(out, "writebehind: verdict: writebehind would help: %llu write %s would become "
                      "about %llu (%llu saved, %.1f%%)\n",
                 (unsigned long long)writes, plural(writes, "call", "calls"),
-                (unsigned long long)est, (unsigned long long)saved, share);
+                (unsigned long long)tot->est, (unsigned long long)tot->saved, tot->share);
     else
         fprintf(out, "writebehind: verdict: writebehind would %s: %llu write %s would become "
                      "about %llu (%llu saved, %.1f%%)\n",
-                saved ? "help little" : "not help", (unsigned long long)writes,
-                plural(writes, "call", "calls"), (unsigned long long)est,
-                (unsigned long long)saved, share);
+                tot->saved ? "help little" : "not help", (unsigned long long)writes,
+                plural(writes, "call", "calls"), (unsigned long long)tot->est,
+                (unsigned long long)tot->saved, tot->share);
 
     for (struct unreachable_prog *u = S.unreachable; u; u = u->next)
         fprintf(out, "writebehind: %s: %s %s (%llu %s, %llu %s)\n",
                 strstr(u->why, "--only") ? "left alone" : "cannot reach", u->exe, u->why,
                 (unsigned long long)u->processes, plural(u->processes, "process", "processes"),
                 (unsigned long long)u->writes, plural(u->writes, "write", "writes"));
+}
 
-    /* Why the saving is small, from what landed the buffers. */
-    uint64_t landed = 0;
+/* Why the saving is small, from what landed the buffers. */
+static void print_why(FILE *out, const struct totals *tot)
+{
+    char size[32];
+    uint64_t writes = tot->writes, buffered = tot->buffered, landed = 0;
     for (int c = C_FULL; c < C_N; c++)
         landed += S.causes[c];
     if (writes && S.large_writes * 2 > writes)
@@ -844,9 +851,32 @@ static void print_verdict(FILE *out)
                     cause_names[c], (unsigned long long)S.causes[c], (unsigned long long)landed,
                     (double)buffered / (double)(landed ? landed : 1));
     }
+}
+
+static void print_verdict(FILE *out)
+{
+    struct totals tot = { 0 };
+    for (struct target *t = S.targets; t; t = t->next) {
+        tot.writes += t->writes;
+        tot.est += t->est;
+        tot.buffered += t->buffered_writes;
+    }
+    tot.saved = tot.writes > tot.est ? tot.writes - tot.est : 0;
+    tot.share = tot.writes ? 100.0 * (double)tot.saved / (double)tot.writes : 0.0;
+    size_t n;
+    struct target **list = sorted_targets(&n);
+    if (S.o->json) {
+        print_json(out, &tot, list, n);
+    } else {
+        print_text(out, &tot, list, n);
+        print_why(out, &tot);
+    }
     free(list);
 }
 
+/* The trace from start to verdict: the filter, the fork, the event loop.
+   Kept in one piece because the child's half and the parent's half share
+   the pipes and the order of their steps is the protocol between them. */
 int check_command(const struct cli_options *o)
 {
     S.o = o;

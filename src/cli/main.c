@@ -296,6 +296,8 @@ static void settings_for_check(struct cli_options *o)
     o->skip = getenv("WRITEBEHIND_SKIP");
 }
 
+/* One case per option, in --help's order: long, but each case is two or
+   three lines and reads as the option table. */
 static void parse_options(int argc, char **argv, struct cli_options *o, const char **lib,
                           bool *debug)
 {
