@@ -339,14 +339,7 @@ section=$WORK/section.md
     echo
     sed 's/^/- /' "$WORK/targets"
 } >"$section"
-if [[ -e $RESULTS ]]; then
-    # Replace an earlier Do no harm section, keep everything else.
-    awk '/^## Do no harm$/ { skip = 1; next } skip && /^## / { skip = 0 } !skip' "$RESULTS" >"$WORK/results.md"
-    sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$WORK/results.md"   # no trailing blank lines
-    { cat "$WORK/results.md"; echo; cat "$section"; } >"$RESULTS"
-else
-    cp "$section" "$RESULTS"
-fi
+replace_section "Do no harm" "$section" "$RESULTS"
 echo
 echo "Do no harm section written to $RESULTS"
 [[ ! -e $WORK/failed ]]

@@ -13,6 +13,9 @@
 #   ratio BASE US         BASE/US as "12.3x"
 #   need CMD PACKAGE      is CMD there?  Installs PACKAGE with apt-get first
 #                         when running as root, unless QUICK=1
+#   replace_section TITLE FILE RESULTS
+#                         RESULTS with its "## TITLE" section (if any)
+#                         replaced by FILE's contents, put at the end
 #   fuse_mount DIR        a bindfs passthrough of DIR/fuse-src at DIR/fuse:
 #                         sets FUSE_MNT, or fuse_why to why there is none
 
@@ -92,4 +95,17 @@ fuse_mount() {
             fuse_why="bindfs cannot mount here ($(head -n 1 "$dir/fuse.err"))"
         fi
     fi
+}
+
+replace_section() {
+    local title=$1 section=$2 results=$3 rest
+    if [[ ! -e $results ]]; then
+        cp "$section" "$results"
+        return
+    fi
+    rest=$(mktemp)
+    awk -v t="## $title" '$0 == t { skip = 1; next } skip && /^## / { skip = 0 } !skip' "$results" >"$rest"
+    sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$rest"   # no trailing blank lines
+    { cat "$rest"; echo; cat "$section"; } >"$results"
+    rm -f "$rest"
 }

@@ -200,14 +200,7 @@ section=$WORK/section.md
     echo
     printf '%s\n' "${ROWS[@]}"
 } >"$section"
-if [[ -e $RESULTS ]]; then
-    # Replace an earlier Runtimes section, keep everything else.
-    awk '/^## Runtimes$/ { skip = 1; next } skip && /^## / { skip = 0 } !skip' "$RESULTS" >"$WORK/results.md"
-    sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$WORK/results.md"   # no trailing blank lines
-    { cat "$WORK/results.md"; echo; cat "$section"; } >"$RESULTS"
-else
-    cp "$section" "$RESULTS"
-fi
+replace_section "Runtimes" "$section" "$RESULTS"
 echo
 echo "Runtimes section written to $RESULTS"
 ((!FAILED))
