@@ -16,19 +16,6 @@ teardown() {
     stop_holder
 }
 
-# The wrapper as a user runs it.  In sanitizer builds the sanitizer runtime
-# is already in LD_PRELOAD, so it stays first when the wrapper appends.
-cli() {
-    LD_PRELOAD="$SAN_RUNTIME" "$WB" "$@"
-}
-
-# Like wb_traced (timer set to a minute), through the wrapper.
-cli_traced() {
-    local trace=$1
-    shift
-    "${STRACE[@]}" -o "$trace" env LD_PRELOAD="$SAN_RUNTIME" WRITEBEHIND_FLUSH_MS=60000 "$WB" "$@"
-}
-
 # $output has this exact line.
 has_line() {
     grep -qxF -- "$1" <<<"$output"

@@ -22,19 +22,6 @@ setup() {
     SAN_VARS="('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'TSAN_OPTIONS')"
 }
 
-# The wrapper, with the sanitizer runtime preloaded first in sanitizer builds.
-wrapper() {
-    LD_PRELOAD="$SAN_RUNTIME" "$WB" "$@"
-}
-
-# wrapper_traced TRACE OPTION... -- CMD...: the wrapper under strace, the
-# timer at a minute (a setting the children get back too).
-wrapper_traced() {
-    local trace=$1
-    shift
-    "${STRACE[@]}" -o "$trace" env LD_PRELOAD="$SAN_RUNTIME" WRITEBEHIND_FLUSH_MS=60000 "$WB" "$@"
-}
-
 # kept_and_coalesced NAME CMD-TEMPLATE: CMD-TEMPLATE (bash -c, with OUT
 # standing for the output file) run plainly makes one write call a line;
 # under the wrapper with --keep-in-children the child's output is the same
@@ -43,8 +30,8 @@ kept_and_coalesced() {
     local name=$1 cmd=$2
     command -v strace >/dev/null || { echo "strace is missing"; return 1; }
     plain_traced "$name.plain.trace" bash -c "${cmd//OUT/$T/$name.plain}"
-    wrapper_traced "$name.kept.trace" --keep-in-children -- bash -c "${cmd//OUT/$T/$name.kept}"
-    wrapper_traced "$name.off.trace" -- bash -c "${cmd//OUT/$T/$name.off}"
+    cli_traced "$name.kept.trace" --keep-in-children -- bash -c "${cmd//OUT/$T/$name.kept}"
+    cli_traced "$name.off.trace" -- bash -c "${cmd//OUT/$T/$name.off}"
     [[ $(writes_to "$name.plain.trace" "$T/$name.plain") == "$LINES" ]]
     few_writes "$name.kept.trace" "$T/$name.kept"
     echo "without the option: $(writes_to "$name.off.trace" "$T/$name.off") write calls"
@@ -78,8 +65,8 @@ sys.exit(subprocess.run(sys.argv[1:], env=env).returncode)"
 }
 
 @test "the child gets back the LD_PRELOAD and WRITEBEHIND_* settings the process started with" {
-    wrapper --keep-in-children -t 5000 -b 4K /usr/bin/env >parent.env
-    wrapper --keep-in-children -t 5000 -b 4K "$(helper keep_exec)" execve-empty /usr/bin/env >child.env
+    cli --keep-in-children -t 5000 -b 4K /usr/bin/env >parent.env
+    cli --keep-in-children -t 5000 -b 4K "$(helper keep_exec)" execve-empty /usr/bin/env >child.env
     grep -E '^(LD_PRELOAD|WRITEBEHIND_[A-Z_]*)=' parent.env | sort >want
     grep -vE '^(ASAN|UBSAN|LSAN|TSAN)_OPTIONS=' child.env | sort >got
     cat got
@@ -89,8 +76,8 @@ sys.exit(subprocess.run(sys.argv[1:], env=env).returncode)"
 }
 
 @test "an environment that still holds the library goes unchanged (no second LD_PRELOAD entry)" {
-    wrapper --keep-in-children /usr/bin/env >parent.env
-    wrapper --keep-in-children "$(helper keep_exec)" execve-same /usr/bin/env >child.env
+    cli --keep-in-children /usr/bin/env >parent.env
+    cli --keep-in-children "$(helper keep_exec)" execve-same /usr/bin/env >child.env
     cat child.env
     [[ $(grep -c '^LD_PRELOAD=' child.env) == 1 ]]
     [[ $(grep '^LD_PRELOAD=' child.env | grep -o 'libwritebehind\.so' | wc -l) == 1 ]]
@@ -100,7 +87,7 @@ sys.exit(subprocess.run(sys.argv[1:], env=env).returncode)"
 @test "an LD_PRELOAD without the library gets the library appended, in its place" {
     # Something harmless to preload: the sanitizer runtime must come first anyway.
     local other=${SAN_RUNTIME:-libc.so.6}
-    KEEP_PRELOAD=$other wrapper --keep-in-children "$(helper keep_exec)" execve-preload \
+    KEEP_PRELOAD=$other cli --keep-in-children "$(helper keep_exec)" execve-preload \
         /usr/bin/env >child.env
     cat child.env
     [[ $(head -1 child.env) == "LD_PRELOAD=$other:$LIB" ]]
@@ -108,7 +95,7 @@ sys.exit(subprocess.run(sys.argv[1:], env=env).returncode)"
 }
 
 @test "a child's own WRITEBEHIND_* setting wins over the one put back" {
-    wrapper --keep-in-children -t 5000 "$(helper keep_exec)" execve-same \
+    cli --keep-in-children -t 5000 "$(helper keep_exec)" execve-same \
         /usr/bin/env -i WRITEBEHIND_FLUSH_MS=7 /usr/bin/env >child.env
     cat child.env
     [[ $(grep -c '^WRITEBEHIND_FLUSH_MS=' child.env) == 1 ]]
@@ -117,9 +104,9 @@ sys.exit(subprocess.run(sys.argv[1:], env=env).returncode)"
 }
 
 @test "off by default: env -i starts the child without the library" {
-    wrapper /usr/bin/env -i /usr/bin/env >child.env
-    WRITEBEHIND_KEEP=0 wrapper /usr/bin/env -i /usr/bin/env >>child.env
-    wrapper --keep-in-children=no /usr/bin/env -i /usr/bin/env >>child.env
+    cli /usr/bin/env -i /usr/bin/env >child.env
+    WRITEBEHIND_KEEP=0 cli /usr/bin/env -i /usr/bin/env >>child.env
+    cli --keep-in-children=no /usr/bin/env -i /usr/bin/env >>child.env
     cat child.env
     [[ ! -s child.env ]]
 }

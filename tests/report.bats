@@ -13,11 +13,6 @@ setup() {
     WRITER=$(helper report_writer)
 }
 
-# The wrapper as a user runs it (the sanitizer runtime first in sanitizer builds).
-cli() {
-    LD_PRELOAD="$SAN_RUNTIME" "$WB" "$@"
-}
-
 # The number of lines of $1 (a file) that are the summary's first line.
 summaries() {
     grep -cE '^writebehind: (.* became [0-9]* write call|no writes were buffered)' "$1" || true

@@ -40,6 +40,12 @@ thread)
 *) SAN_RUNTIME= ;;
 esac
 
+# The wrapper as a user runs it.  In sanitizer builds the sanitizer runtime
+# is already in LD_PRELOAD, so it stays first when the wrapper appends.
+cli() {
+    LD_PRELOAD="$SAN_RUNTIME" "$WB" "$@"
+}
+
 wb_env() {
     if [[ -n $SAN_RUNTIME ]]; then
         printf '%s:%s' "$SAN_RUNTIME" "$LIB"

@@ -31,6 +31,14 @@ wb_traced() {
     "${STRACE[@]}" -o "$trace" env LD_PRELOAD="$(wb_env)" WRITEBEHIND_FLUSH_MS=60000 "$@"
 }
 
+# cli_traced TRACE OPTION... -- CMD...: the wrapper under strace, the timer
+# at a minute (a setting children given the library back get too).
+cli_traced() {
+    local trace=$1
+    shift
+    "${STRACE[@]}" -o "$trace" env LD_PRELOAD="$SAN_RUNTIME" WRITEBEHIND_FLUSH_MS=60000 "$WB" "$@"
+}
+
 plain_traced() {
     local trace=$1
     shift
