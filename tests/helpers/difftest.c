@@ -1772,8 +1772,11 @@ static void chan_wait(enum chan ch, struct channel *c)
         pthread_mutex_unlock(&c->sh->mu);
         break;
     default:
-        while (__atomic_load_n(&c->sh->word, __ATOMIC_ACQUIRE) == 0)
-            syscall(SYS_futex, &c->sh->word, FUTEX_WAIT, 0, NULL, NULL, 0);
+        /* Woken by the FUTEX_WAKE alone: the word never changes, so the
+           peer cannot learn anything from a plain store before the wake
+           (a plain store is the documented channel no wrapper sees). */
+        while (syscall(SYS_futex, &c->sh->word, FUTEX_WAIT, 0, NULL, NULL, 0) != 0)
+            ;
         break;
     }
 }
@@ -1811,8 +1814,13 @@ static long chan_tell(enum chan ch, struct channel *c)
         return r ? -1 : 0;
     }
     default:
-        __atomic_store_n(&c->sh->word, 1, __ATOMIC_RELEASE);
-        return syscall(SYS_futex, &c->sh->word, FUTEX_WAKE, 1, NULL, NULL, 0) < 0 ? -1 : 0;
+    {
+        /* Until the peer is asleep a wake finds no one (0): wake again. */
+        long woken;
+        while ((woken = syscall(SYS_futex, &c->sh->word, FUTEX_WAKE, 1, NULL, NULL, 0)) == 0)
+            sched_yield();
+        return woken < 0 ? -1 : 0;
+    }
     }
 }
 
