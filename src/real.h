@@ -69,6 +69,7 @@ int __vdprintf_chk(int, int, const char *, va_list);
 void __assert_fail(const char *, const char *, unsigned, const char *);
 
 int __vfwprintf_chk(FILE *, int, const wchar_t *, va_list);
+wint_t __woverflow(FILE *, wint_t);
 int __vwprintf_chk(int, const wchar_t *, va_list);
 
 #define WB_REAL_LIST(X)                                                                  \
@@ -107,7 +108,10 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(__vfprintf_chk) X(pthread_create) X(sem_post) X(pthread_cond_signal)                  \
     X(pthread_cond_broadcast) X(pthread_mutex_unlock) X(pthread_rwlock_unlock)  \
     /* what C++ stream buffers call on the FILE they kept (streams.c) */                 \
-    X(putc) X(fread) X(getc) X(ungetc) X(fseeko64) X(ftello64) X(fseeko) X(ftello)
+    X(putc) X(fread) X(getc) X(ungetc) X(fseeko64) X(ftello64) X(fseeko) X(ftello)          \
+    /* positions and bulk reads on wrapped streams (streams.c) */                        \
+    X(fread_unlocked) X(fseek) X(ftell) X(fgetpos) X(fgetpos64) X(fsetpos) X(fsetpos64)  \
+    X(rewind) X(__woverflow)
 
 #define WB_REAL_DECLARE(fn) extern __typeof__(fn) *wb_real_##fn __attribute__((visibility("hidden")));
 WB_REAL_LIST(WB_REAL_DECLARE)

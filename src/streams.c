@@ -47,6 +47,7 @@
 #include <string.h>
 
 /* glibc's FILE flag bits (libio/libio.h), stable ABI. */
+#define WB_IO_USER_BUF 0x0001
 #define WB_IO_UNBUFFERED 0x0002
 #define WB_IO_NO_READS 0x0004
 #define WB_IO_NO_WRITES 0x0008
@@ -58,9 +59,8 @@
 struct wb_stream {
     unsigned magic;      /* WB_STREAM_MAGIC while the stream is ours */
     int fd;
-    int orientation;     /* what fwide() reports: 0, or 1 after wide output */
-    FILE *shadow;        /* the real FILE that owns fd; never used for I/O */
-    char *buffer;        /* our stdio buffer, sized like glibc's */
+    FILE *shadow;        /* the real FILE that owns fd (and the wide data the
+                            cookie borrows); never used for I/O */
     FILE *cookie;
     struct wb_stream *next;
 };
@@ -138,12 +138,11 @@ static inline struct wb_stream *wrapped(FILE *fp)
                : NULL;
 }
 
-bool wb_stream_is_wrapped(FILE *fp) { return fp && stream_of(fp); }
-int *wb_stream_orientation(FILE *fp) { return &stream_of(fp)->orientation; }
-
+/* A wrapped stream that is not byte-oriented yet may become wide in this
+   call, and a wide stream is glibc's own (see "wide" below): it lands too. */
 void wb_observe_stream(FILE *fp)
 {
-    if (!wb_anything_pending() || !fp || wrapped(fp))
+    if (!wb_anything_pending() || !fp || (wrapped(fp) && fp->_mode != 0))
         return;
     int fd = fp->_fileno;
     struct stat st;
@@ -157,28 +156,28 @@ void wb_observe_stream(FILE *fp)
     errno = saved;
 }
 
+/* One read, as glibc's _IO_file_read makes it (an EINTR is the stream's
+   error, as in a plain run). */
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct wb_stream *s = cookie;
-    ssize_t n;
-    do
-        n = wb_op_read(s->fd, buf, size);
-    while (n < 0 && errno == EINTR);
-    return n;
+    return wb_op_read(s->fd, buf, size);
 }
 
-/* Like glibc's _IO_new_file_write: all of it, or an error. */
+/* Like glibc's _IO_new_file_write: all of it, or what was written before
+   an error (0, not -1: glibc's xsputn subtracts the count), and the
+   stream's cached offset moves by what was written, as a file stream's
+   does (glibc's cookie write leaves it alone; the positioning calls below
+   run glibc's file code, which reads it). */
 static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
 {
     struct wb_stream *s = cookie;
     size_t done = 0;
-    if (!s->orientation)
-        s->orientation = -1;   /* byte output came first: see the wide output below */
     int err = wb_write_all_with(wb_op_write_fn, s->fd, buf, size, &done, NULL);
-    if (err && !done) {
+    if (s->cookie->_offset >= 0)
+        s->cookie->_offset += (off64_t)done;
+    if (err)
         errno = err;
-        return -1;
-    }
     return (ssize_t)done;
 }
 
@@ -223,13 +222,10 @@ static void drop_shadow(FILE *shadow)
     REAL(fclose)(shadow);
 }
 
-static int cookie_close(void *cookie)
+/* The globals that name a wrapped stream being closed get its closed
+   original back (see cookie_close). */
+static void std_streams_forget(struct wb_stream *s)
 {
-    struct wb_stream *s = cookie;
-    /* glibc frees the cookie FILE after this returns.  fclose(stdout) leaves
-       a plain program's `stdout` pointing at the static, closed stream, and
-       later fflush(stdout) calls (a sanitizer's exit, careless programs)
-       rely on that: give the globals the closed original back. */
     for (int i = 0; i < 2; i++)
         if (__atomic_load_n(&wb_std_cookie[i], __ATOMIC_ACQUIRE) == s->cookie)
             follow_std_stream(i, NULL, NULL);
@@ -237,11 +233,20 @@ static int cookie_close(void *cookie)
         stdout = s->shadow;
     if (stderr == s->cookie)
         stderr = s->shadow;
+}
+
+static int cookie_close(void *cookie)
+{
+    struct wb_stream *s = cookie;
+    /* glibc frees the cookie FILE after this returns.  fclose(stdout) leaves
+       a plain program's `stdout` pointing at the static, closed stream, and
+       later fflush(stdout) calls (a sanitizer's exit, careless programs)
+       rely on that: give the globals the closed original back. */
+    std_streams_forget(s);
     int r = wb_op_close(s->fd);
     int saved = errno;
     forget_stream(s);
     drop_shadow(s->shadow);
-    free(s->buffer);
     stream_free(s);
     errno = saved;
     return r;
@@ -265,7 +270,7 @@ static const char *cookie_mode(const FILE *shadow)
    if it has a buffer already, else glibc's choice for a regular file:
    st_blksize (seen when the fd was tagged) when smaller than BUFSIZ
    (_IO_file_doallocate). */
-static bool copy_buffering(FILE *cookie, FILE *shadow, long blksize, char **buffer)
+static bool copy_buffering(FILE *cookie, FILE *shadow, long blksize)
 {
     int flags = shadow->_flags;
     if (flags & WB_IO_UNBUFFERED)
@@ -273,10 +278,19 @@ static bool copy_buffering(FILE *cookie, FILE *shadow, long blksize, char **buff
     size_t size = shadow->_IO_buf_base ? (size_t)(shadow->_IO_buf_end - shadow->_IO_buf_base) : 0;
     if (!size)
         size = blksize > 0 && blksize < BUFSIZ ? (size_t)blksize : BUFSIZ;
-    *buffer = malloc(size);
-    if (!*buffer)
+    char *buffer = malloc(size);
+    if (!buffer)
         return false;
-    return setvbuf(cookie, *buffer, (flags & WB_IO_LINE_BUF) ? _IOLBF : _IOFBF, size) == 0;
+    if (setvbuf(cookie, buffer, (flags & WB_IO_LINE_BUF) ? _IOLBF : _IOFBF, size) != 0) {
+        free(buffer);
+        return false;
+    }
+    /* The buffer is glibc's from now on, as one it allocated itself: it
+       frees it at fclose or a later setvbuf, and a wide stream sizes its
+       wide buffer by it as for an allocated one (_IO_wfile_doallocate
+       divides a user buffer's size by sizeof(wchar_t)). */
+    cookie->_flags &= ~WB_IO_USER_BUF;
+    return true;
 }
 
 /* A cookie stream standing in for shadow, or NULL (then use shadow). */
@@ -284,7 +298,8 @@ FILE *wb_stream_wrap(FILE *shadow)
 {
     int fd = shadow ? shadow->_fileno : -1;
     struct wb_file *f = fd < 0 ? NULL : wb_file_for_fd(fd);
-    if (!f || (shadow->_flags & WB_IO_NO_WRITES))
+    /* A stream that is wide already stays glibc's (see "wide" below). */
+    if (!f || (shadow->_flags & WB_IO_NO_WRITES) || shadow->_mode > 0)
         return NULL;
     long blksize = f->blksize;
     int saved = errno;
@@ -301,12 +316,21 @@ FILE *wb_stream_wrap(FILE *shadow)
     if (!s->cookie)
         goto fail;
     __atomic_store_n(&cookie_vtable, file_vtable(s->cookie), __ATOMIC_RELEASE);
-    if (!copy_buffering(s->cookie, shadow, blksize, &s->buffer)) {
+    if (!copy_buffering(s->cookie, shadow, blksize)) {
         REAL(fclose)(s->cookie);   /* runs cookie_close: would close fd */
         goto fail_quiet;
     }
     /* fileno(), isatty(fileno()) and glibc's own checks see the real fd. */
     s->cookie->_fileno = fd;
+    /* The offset glibc caches, as the file stream had it (fdopen asks the
+       kernel for it; see wb_stream_borrow_file_ops). */
+    s->cookie->_offset = shadow->_offset;
+    /* Unoriented, as the file stream is, with the file stream's wide data:
+       wide output orients it the way glibc does (wide below). */
+    if (shadow->_mode == 0 && shadow->_wide_data) {
+        s->cookie->_wide_data = shadow->_wide_data;
+        s->cookie->_mode = 0;
+    }
     pthread_mutex_lock(&streams_lock);
     s->next = streams;
     streams = s;
@@ -407,10 +431,19 @@ FILE *wb_stream_reopen(const char *path, const char *mode, FILE *stream, bool is
     return r;
 }
 
+
 int wb_stream_close(FILE *stream)
 {
-    if (stream_of(stream))
+    struct wb_stream *s = stream_of(stream);
+    if (s && wrapped(stream))
         return REAL(fclose)(stream);   /* cookie_close does the rest */
+    /* A wrapped stream that became wide is glibc's own now: closed as a
+       real stream, then our record and the shadow (whose wide data it
+       used until glibc's fclose returned) go. */
+    if (s) {
+        std_streams_forget(s);
+        forget_stream(s);
+    }
     /* A real stream closes its fd with glibc's internal close: land and
        detach a tagged fd (raw writes on fileno()) around it. */
     int fd = stream->_fileno;
@@ -425,6 +458,10 @@ int wb_stream_close(FILE *stream)
     int saved = errno;
     if (fd >= 0)
         wb_fd_detach_end(fd, f);
+    if (s) {
+        drop_shadow(s->shadow);
+        stream_free(s);
+    }
     errno = saved;
     return r;
 }
@@ -454,18 +491,25 @@ int wb_streams_close_all(void)
 
 /* An explicit flush that hands bytes to a pipe or terminal may tell
    another process that a file is ready: land everything first.  A flush
-   of a tagged stream, or of one with no output pending, tells nobody. */
+   of a wrapped stream needs nothing (its bytes come to our buffer); one of
+   a real stream with output pending lands the file behind it (a wide
+   stream on a tagged fd writes with glibc's internal write), or
+   everything when it is not a regular file. */
 static inline void before_flush(FILE *stream)
 {
     if (!wb_anything_pending())
         return;
-    if (stream && ((stream->_fileno >= 0 && wb_is_file(wb_fdtab_get(stream->_fileno))) ||
-                   stream->_IO_write_ptr <= stream->_IO_write_base))
+    if (!stream) {
+        wb_land_all();
         return;
-    wb_land_all();
+    }
+    if (wrapped(stream) || (stream->_mode <= 0 && stream->_IO_write_ptr <= stream->_IO_write_base))
+        return;
+    wb_observe_stream(stream);
 }
 
 /* glibc's FILE flag bits used by the direct flush below (libio/libio.h). */
+#define WB_IO_ERR_SEEN 0x0020
 #define WB_IO_CURRENTLY_PUTTING 0x0800
 
 /* fflush of a wrapped stream, done here: its pending bytes go straight into
@@ -473,42 +517,98 @@ static inline void before_flush(FILE *stream)
    the same bytes in the same order — without glibc's sync, do_write and
    cookie dispatch (~150 instructions a call, the larger part of what
    `fprintf; fflush` per line costs once the system call is gone).  Only
-   the plain case: a stream in output mode with no read-ahead; anything
-   else takes glibc's path.  The FILE's pointers are reset exactly as
-   glibc's new_do_write resets them. */
-static bool flush_directly(FILE *fp, bool locked)
+   the plain case: a stream in output mode with no read-ahead to seek back
+   over; anything else takes glibc's path.  What follows the write is what glibc's
+   new_do_write and _IO_file_sync do: the buffer is emptied whether or not
+   the write succeeded (a failed write's bytes are dropped, as a plain
+   stream drops them), a short write is the stream's error, and the cached
+   offset is unknown afterwards (before, too, for an appending stream).
+   Returns 0 or EOF, or 1 when glibc's path must do it. */
+static int flush_directly(FILE *fp, bool locked)
 {
     struct wb_stream *s = wrapped(fp);
     if (!s)
-        return false;
+        return 1;
     if (locked)
         flockfile(fp);
-    bool done = false;
+    int result = 1;
     if ((fp->_flags & WB_IO_CURRENTLY_PUTTING) && fp->_IO_read_ptr == fp->_IO_read_end &&
-        fp->_IO_write_base == fp->_IO_buf_base && fp->_IO_buf_base) {
+        fp->_IO_read_end == fp->_IO_write_base && fp->_IO_write_base == fp->_IO_buf_base &&
+        fp->_IO_buf_base && wrapped(fp)) {
         size_t n = (size_t)(fp->_IO_write_ptr - fp->_IO_write_base);
-        if (n == 0 || cookie_write(s, fp->_IO_write_base, n) == (ssize_t)n) {
+        result = 0;
+        if (n) {
+            if (fp->_flags & WB_IO_IS_APPENDING)
+                fp->_offset = -1;
+            int saved = errno;
+            size_t done = (size_t)cookie_write(s, fp->_IO_write_base, n);
+            if (done < n) {
+                fp->_flags |= WB_IO_ERR_SEEN;
+                result = EOF;
+            } else {
+                errno = saved;
+            }
             char *base = fp->_IO_buf_base;
             fp->_IO_read_base = fp->_IO_read_ptr = fp->_IO_read_end = base;
             fp->_IO_write_base = fp->_IO_write_ptr = base;
             fp->_IO_write_end = (fp->_flags & (WB_IO_LINE_BUF | WB_IO_UNBUFFERED)) ? base
                                                                                    : fp->_IO_buf_end;
-            done = true;
         }
-        /* On an error glibc's own flush below reports it (and sets the
-           stream's error flag) exactly as for any stream. */
+        if (result == 0)
+            fp->_offset = -1;
     }
     if (locked)
         funlockfile(fp);
-    return done;
+    return result;
 }
 
 int wb_stream_flush(FILE *stream, bool locked)
 {
-    if (stream && flush_directly(stream, locked))
-        return 0;
+    if (stream) {
+        int r = flush_directly(stream, locked);
+        if (r != 1)
+            return r;
+    }
     before_flush(stream);
     return locked ? REAL(fflush)(stream) : REAL(fflush_unlocked)(stream);
+}
+
+/* ---- positions and reads: glibc's file operations -----------------------------
+ *
+ * A cookie stream positions itself differently from a file stream: glibc's
+ * cookie seekoff forgets the cached offset (_offset) at every call, so
+ * ftell asks the kernel where a file stream answers from its cache (they
+ * differ once another descriptor moved the shared offset), fseek never
+ * seeks within its buffer, and SEEK_END goes without the file's size; its
+ * fread (_IO_default_xsgetn) reads ahead where the file stream's reads
+ * into the caller's buffer.  So the calls that position or read in bulk
+ * run glibc's own file-stream code on the wrapped stream: its vtable is
+ * glibc's _IO_file_jumps for the length of the call (glibc validates
+ * vtables against its own, which that is), under the stream's lock, after
+ * the file has landed, so glibc's internal lseek, read, fstat and write
+ * see what a plain run's would.  The cached offset they use is kept as a
+ * file stream keeps it: cookie_write moves it, flush_directly forgets it.
+ */
+extern const char _IO_file_jumps[];   /* glibc's (GLIBC_2.2.5): a struct _IO_jump_t */
+
+bool wb_stream_borrow_file_ops(FILE *fp)
+{
+    if (!wrapped(fp))
+        return false;
+    flockfile(fp);
+    if (!wrapped(fp)) {   /* it became wide meanwhile */
+        funlockfile(fp);
+        return false;
+    }
+    wb_observe_fd(fp->_fileno);
+    __atomic_store_n((const void **)(fp + 1), (const void *)_IO_file_jumps, __ATOMIC_RELAXED);
+    return true;
+}
+
+void wb_stream_return_file_ops(FILE *fp)
+{
+    __atomic_store_n((const void **)(fp + 1), cookie_vtable, __ATOMIC_RELAXED);
+    funlockfile(fp);
 }
 
 /* dprintf & co. format into a private FILE that glibc flushes with its
@@ -544,81 +644,17 @@ int wb_vdprintf(int fd, const char *fmt, va_list ap)
     return result;
 }
 
-/* ---- wide output --------------------------------------------------------------
+/* ---- wide output ----------------------------------------------------------------
  *
- * A fopencookie() stream is byte-oriented for good: glibc gives it no wide
- * buffer, so wprintf & co. would fail on it where a plain run prints.
- * For a wrapped stream these calls convert to multibyte characters with
- * the current locale (wcrtomb — what a wide stream's codecvt does) and
- * write the bytes through the byte stream, in order with everything else.
- * fwide() reports the orientation the program asked for.
+ * A fopencookie() stream has no wide data of its own; a wrapped stream
+ * borrows its shadow's (wb_stream_wrap) and starts unoriented, as a file
+ * stream does.  Byte output orients it as glibc orients any stream.  Wide
+ * output or fwide(fp, 1) orients it wide, and glibc then switches its
+ * vtable to the wide file operations (_IO_fwide): from there on it is a
+ * plain glibc stream, with glibc's own conversion, buffers, error rules and
+ * positions, whose system calls are glibc's internal ones — an unwrapped
+ * stream on a tagged fd, which every stdio call lands first (LAND_FILE;
+ * wb_observe_stream lands for a wrapped stream that is not yet
+ * byte-oriented, as the call may orient it).  fclose of such a stream
+ * detaches its fd like a real stream's (wb_stream_close).
  */
-
-/* glibc orients a stream at its first byte output (printf, fputs, fwrite)
-   or its first wide output, for good.  A wrapped stream remembers what the
-   plain one would have become. */
-int wb_wide_orientation(FILE *fp)
-{
-    int *o = wb_stream_orientation(fp);
-    if (*o == 0 && fp->_IO_write_ptr > fp->_IO_write_base)
-        *o = -1;
-    return *o;
-}
-
-wint_t wb_wide_putc(wchar_t wc, FILE *fp)
-{
-    if (wb_wide_orientation(fp) < 0) {
-        /* glibc's putwc on a byte stream overflows into the byte buffer:
-           one byte, the low 8 bits. */
-        int c = REAL(fputc)((unsigned char)wc, fp);
-        return c == EOF ? WEOF : (wint_t)c;
-    }
-    char mb[MB_LEN_MAX];
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    size_t n = wcrtomb(mb, wc, &st);
-    if (n == (size_t)-1) {
-        fp->_flags |= 0x0020;   /* _IO_ERR_SEEN, as a wide stream sets on EILSEQ */
-        return WEOF;
-    }
-    *wb_stream_orientation(fp) = 1;
-    return REAL(fwrite)(mb, 1, n, fp) == n ? (wint_t)wc : WEOF;
-}
-
-int wb_wide_puts(const wchar_t *ws, FILE *fp)
-{
-    if (wb_wide_orientation(fp) < 0)
-        return -1;
-    *wb_stream_orientation(fp) = 1;
-    for (; *ws; ws++)
-        if (wb_wide_putc(*ws, fp) == WEOF)
-            return -1;
-    return 1;
-}
-
-int wb_wide_vfprintf(FILE *fp, const wchar_t *fmt, va_list ap)
-{
-    if (wb_wide_orientation(fp) < 0)
-        return -1;
-    *wb_stream_orientation(fp) = 1;
-    size_t cap = 256;
-    for (;;) {
-        wchar_t *buf = malloc(cap * sizeof *buf);
-        if (!buf)
-            return -1;
-        va_list copy;
-        va_copy(copy, ap);
-        int n = vswprintf(buf, cap, fmt, copy);
-        va_end(copy);
-        if (n >= 0) {
-            int r = wb_wide_puts(buf, fp) < 0 ? -1 : n;
-            free(buf);
-            return r;
-        }
-        free(buf);
-        if (cap >= (1u << 24))
-            return -1;   /* an encoding error, not a short buffer */
-        cap *= 4;
-    }
-}
-

@@ -1,6 +1,6 @@
 /*
  * streams.h — layer 11: stdio streams on tagged fds, replaced by cookie
- * streams whose bytes go through the library, wide output included.
+ * streams whose bytes go through the library.
  */
 #ifndef WB_STREAMS_H
 #define WB_STREAMS_H
@@ -50,17 +50,17 @@ static inline FILE *wb_stream_current(FILE *fp)
     return fp;
 }
 
-bool wb_stream_is_wrapped(FILE *fp) WB_HIDDEN;
 /* A stdio call on fp: a stream the library did not wrap lands the file
    behind it, and everything when it may tell another process (a pipe, a
-   socket, a terminal); a wrapped one needs nothing. */
+   socket, a terminal); a wrapped one needs nothing, unless it is not yet
+   byte-oriented (the call may make it a wide stream, which is glibc's own). */
 void wb_observe_stream(FILE *fp) WB_HIDDEN;
-int *wb_stream_orientation(FILE *fp) WB_HIDDEN;   /* fp wrapped */
 
-/* Wide output on a wrapped stream, converted with the current locale. */
-int wb_wide_orientation(FILE *fp) WB_HIDDEN;
-wint_t wb_wide_putc(wchar_t wc, FILE *fp) WB_HIDDEN;
-int wb_wide_puts(const wchar_t *ws, FILE *fp) WB_HIDDEN;
-int wb_wide_vfprintf(FILE *fp, const wchar_t *fmt, va_list ap) WB_HIDDEN;
+/* A call that positions or reads in bulk on a wrapped stream runs glibc's
+   file-stream code (streams.c): true when fp is wrapped and now locked,
+   landed and lent glibc's file operations; then the real call, then
+   wb_stream_return_file_ops(fp). */
+bool wb_stream_borrow_file_ops(FILE *fp) WB_HIDDEN;
+void wb_stream_return_file_ops(FILE *fp) WB_HIDDEN;
 
 #endif

@@ -134,7 +134,9 @@ struct mount_attr;
      twin's; the twins (what C99 programs call) are generated;
    - fwrite, fputc, putc, fread, getc, ungetc, fseeko(64), ftello(64):
      wrap_stdio.c, which serves a call on the original stdout/stderr that
-     C++ streams kept with the cookie stream that replaced it. */
+     C++ streams kept with the cookie stream that replaced it;
+   - fread_unlocked, fseek, ftell, fgetpos(64), fsetpos(64), rewind:
+     wrap_stdio.c, which runs glibc's file-stream code on a wrapped stream. */
 #define WB_HAND_vfscanf ~, 1
 #define WB_HAND_vscanf ~, 1
 #define WB_HAND_vfwscanf ~, 1
@@ -154,6 +156,14 @@ struct mount_attr;
 #define WB_HAND_fseeko64 ~, 1
 #define WB_HAND_ftello ~, 1
 #define WB_HAND_ftello64 ~, 1
+#define WB_HAND_fread_unlocked ~, 1
+#define WB_HAND_fseek ~, 1
+#define WB_HAND_ftell ~, 1
+#define WB_HAND_fgetpos ~, 1
+#define WB_HAND_fgetpos64 ~, 1
+#define WB_HAND_fsetpos ~, 1
+#define WB_HAND_fsetpos64 ~, 1
+#define WB_HAND_rewind ~, 1
 
 #define WB_CAT_(a, b) a##b
 #define WB_CAT(a, b) WB_CAT_(a, b)

@@ -26,6 +26,10 @@ WB_EXPORT FILE *fopen64(const char *path, const char *mode)
 
 WB_EXPORT FILE *fdopen(int fd, const char *mode)
 {
+    /* glibc asks the kernel for the offset (and seeks an "a" stream to the
+       end) with its internal lseek: the fd's bytes land first. */
+    if (wb_ready())
+        wb_observe_fd(fd);
     FILE *fp = REAL(fdopen)(fd, mode);
     if (!fp || !wb_ready())
         return fp;
@@ -75,14 +79,50 @@ ON_CURRENT(size_t, fwrite, (const void *restrict p, size_t size, size_t n, FILE 
            (p, size, n, fp))
 ON_CURRENT(int, fputc, (int c, FILE *fp), (c, fp))
 ON_CURRENT(int, putc, (int c, FILE *fp), (c, fp))
-ON_CURRENT(size_t, fread, (void *restrict p, size_t size, size_t n, FILE *restrict fp),
-           (p, size, n, fp))
 ON_CURRENT(int, getc, (FILE *fp), (fp))
 ON_CURRENT(int, ungetc, (int c, FILE *fp), (c, fp))
-ON_CURRENT(int, fseeko, (FILE *fp, off_t off, int whence), (fp, off, whence))
-ON_CURRENT(int, fseeko64, (FILE *fp, off64_t off, int whence), (fp, off, whence))
-ON_CURRENT(off_t, ftello, (FILE *fp), (fp))
-ON_CURRENT(off64_t, ftello64, (FILE *fp), (fp))
+
+/* Positioning and bulk reads: on a wrapped stream, glibc's file-stream
+   code (streams.c, wb_stream_borrow_file_ops), so that positions, the
+   offset glibc caches and the read-ahead are a plain run's. */
+#define AS_FILE_STREAM(ret, name, params, args)                                          \
+    WB_EXPORT ret name params                                                            \
+    {                                                                                    \
+        fp = wb_stream_current(fp);                                                      \
+        if (wb_stream_borrow_file_ops(fp)) {                                             \
+            ret r = REAL(name) args;                                                     \
+            wb_stream_return_file_ops(fp);                                               \
+            return r;                                                                    \
+        }                                                                                \
+        wb_observe_stream(fp);                                                           \
+        return REAL(name) args;                                                          \
+    }
+AS_FILE_STREAM(size_t, fread, (void *restrict p, size_t size, size_t n, FILE *restrict fp),
+               (p, size, n, fp))
+AS_FILE_STREAM(size_t, fread_unlocked,
+               (void *restrict p, size_t size, size_t n, FILE *restrict fp), (p, size, n, fp))
+AS_FILE_STREAM(int, fseek, (FILE *fp, long off, int whence), (fp, off, whence))
+AS_FILE_STREAM(int, fseeko, (FILE *fp, off_t off, int whence), (fp, off, whence))
+AS_FILE_STREAM(int, fseeko64, (FILE *fp, off64_t off, int whence), (fp, off, whence))
+AS_FILE_STREAM(long, ftell, (FILE *fp), (fp))
+AS_FILE_STREAM(off_t, ftello, (FILE *fp), (fp))
+AS_FILE_STREAM(off64_t, ftello64, (FILE *fp), (fp))
+AS_FILE_STREAM(int, fgetpos, (FILE *restrict fp, fpos_t *restrict pos), (fp, pos))
+AS_FILE_STREAM(int, fgetpos64, (FILE *restrict fp, fpos64_t *restrict pos), (fp, pos))
+AS_FILE_STREAM(int, fsetpos, (FILE *fp, const fpos_t *pos), (fp, pos))
+AS_FILE_STREAM(int, fsetpos64, (FILE *fp, const fpos64_t *pos), (fp, pos))
+
+WB_EXPORT void rewind(FILE *fp)
+{
+    fp = wb_stream_current(fp);
+    if (wb_stream_borrow_file_ops(fp)) {
+        REAL(rewind)(fp);
+        wb_stream_return_file_ops(fp);
+        return;
+    }
+    wb_observe_stream(fp);
+    REAL(rewind)(fp);
+}
 
 WB_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
 {

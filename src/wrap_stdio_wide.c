@@ -1,7 +1,10 @@
 /*
- * wrap_stdio_wide.c — layer 13: wide-character output; on our cookie
- * streams it is converted (streams.c), other streams go to glibc
- * untouched.
+ * wrap_stdio_wide.c — layer 13: wide-character output.  glibc does all of
+ * it: a wrapped stream that becomes wide is glibc's own stream from then on
+ * (streams.c, "wide output"), so each call only lands first — on a stream
+ * the library did not wrap, or on a wrapped one not yet oriented (this
+ * call may orient it) — and std::wcout's FILE is the original stdout
+ * (wb_stream_current()).
  */
 #include "real.h"
 #include "streams.h"
@@ -9,51 +12,38 @@
 #include <stdarg.h>
 #include <wchar.h>
 
-WB_EXPORT int fwide(FILE *fp, int mode)
-{
-    if (!fp || !wb_stream_is_wrapped(fp))
-        return REAL(fwide)(fp, mode);
-    int o = wb_wide_orientation(fp);
-    if (o == 0 && mode != 0)
-        *wb_stream_orientation(fp) = o = mode > 0 ? 1 : -1;
-    return o;
-}
+#define LAND_THEN(fp_expr, call)                                                          \
+    FILE *cur_ = wb_stream_current(fp_expr);                                             \
+    wb_observe_stream(cur_);                                                             \
+    return call
 
-#define WIDE_CHAR_PUT(name, fp_expr)                                                     \
-    WB_EXPORT wint_t name(wchar_t wc, FILE *fp)                                          \
-    {                                                                                    \
-        return wb_stream_is_wrapped(fp_expr) ? wb_wide_putc(wc, fp_expr)                \
-                                             : REAL(name)(wc, fp);                       \
-    }
-/* std::wcout's FILE is the original stdout: see wb_stream_current(). */
-WIDE_CHAR_PUT(fputwc, wb_stream_current(fp))
-WIDE_CHAR_PUT(putwc, wb_stream_current(fp))
-WIDE_CHAR_PUT(fputwc_unlocked, wb_stream_current(fp))
-WIDE_CHAR_PUT(putwc_unlocked, wb_stream_current(fp))
-
-WB_EXPORT wint_t putwchar(wchar_t wc)
+WB_EXPORT int fwide(FILE *fp, int mode) { LAND_THEN(fp, REAL(fwide)(cur_, mode)); }
+WB_EXPORT wint_t fputwc(wchar_t wc, FILE *fp) { LAND_THEN(fp, REAL(fputwc)(wc, cur_)); }
+WB_EXPORT wint_t putwc(wchar_t wc, FILE *fp) { LAND_THEN(fp, REAL(putwc)(wc, cur_)); }
+WB_EXPORT wint_t fputwc_unlocked(wchar_t wc, FILE *fp)
 {
-    return wb_stream_is_wrapped(stdout) ? wb_wide_putc(wc, stdout) : REAL(putwchar)(wc);
+    LAND_THEN(fp, REAL(fputwc_unlocked)(wc, cur_));
 }
+WB_EXPORT wint_t putwc_unlocked(wchar_t wc, FILE *fp)
+{
+    LAND_THEN(fp, REAL(putwc_unlocked)(wc, cur_));
+}
+WB_EXPORT wint_t __woverflow(FILE *fp, wint_t wc) { LAND_THEN(fp, REAL(__woverflow)(cur_, wc)); }
+WB_EXPORT wint_t putwchar(wchar_t wc) { LAND_THEN(stdout, REAL(fputwc)(wc, cur_)); }
 WB_EXPORT wint_t putwchar_unlocked(wchar_t wc)
 {
-    return wb_stream_is_wrapped(stdout) ? wb_wide_putc(wc, stdout)
-                                        : REAL(putwchar_unlocked)(wc);
+    LAND_THEN(stdout, REAL(fputwc_unlocked)(wc, cur_));
 }
-WB_EXPORT int fputws(const wchar_t *ws, FILE *fp)
-{
-    return wb_stream_is_wrapped(fp) ? wb_wide_puts(ws, fp) : REAL(fputws)(ws, fp);
-}
+WB_EXPORT int fputws(const wchar_t *ws, FILE *fp) { LAND_THEN(fp, REAL(fputws)(ws, cur_)); }
 WB_EXPORT int fputws_unlocked(const wchar_t *ws, FILE *fp)
 {
-    return wb_stream_is_wrapped(fp) ? wb_wide_puts(ws, fp) : REAL(fputws_unlocked)(ws, fp);
+    LAND_THEN(fp, REAL(fputws_unlocked)(ws, cur_));
 }
-
 WB_EXPORT int vfwprintf(FILE *fp, const wchar_t *fmt, va_list ap)
 {
-    return wb_stream_is_wrapped(fp) ? wb_wide_vfprintf(fp, fmt, ap) : REAL(vfwprintf)(fp, fmt, ap);
+    LAND_THEN(fp, REAL(vfwprintf)(cur_, fmt, ap));
 }
-WB_EXPORT int vwprintf(const wchar_t *fmt, va_list ap) { return vfwprintf(stdout, fmt, ap); }
+WB_EXPORT int vwprintf(const wchar_t *fmt, va_list ap) { LAND_THEN(stdout, REAL(vfwprintf)(cur_, fmt, ap)); }
 WB_EXPORT int fwprintf(FILE *fp, const wchar_t *fmt, ...)
 {
     va_list ap;
@@ -77,8 +67,7 @@ int __wprintf_chk(int, const wchar_t *, ...);
 
 WB_EXPORT int __vfwprintf_chk(FILE *fp, int flag, const wchar_t *fmt, va_list ap)
 {
-    return wb_stream_is_wrapped(fp) ? wb_wide_vfprintf(fp, fmt, ap)
-                                    : REAL(__vfwprintf_chk)(fp, flag, fmt, ap);
+    LAND_THEN(fp, REAL(__vfwprintf_chk)(cur_, flag, fmt, ap));
 }
 WB_EXPORT int __vwprintf_chk(int flag, const wchar_t *fmt, va_list ap)
 {
