@@ -29,10 +29,17 @@ WB_EXPORT wint_t putwc_unlocked(wchar_t wc, FILE *fp)
     LAND_THEN(fp, REAL(putwc_unlocked)(wc, cur_));
 }
 WB_EXPORT wint_t __woverflow(FILE *fp, wint_t wc) { LAND_THEN(fp, REAL(__woverflow)(cur_, wc)); }
-WB_EXPORT wint_t putwchar(wchar_t wc) { LAND_THEN(stdout, REAL(fputwc)(wc, cur_)); }
+/* Not fputwc(wc, stdout): glibc's putwchar skips fputwc's orientation
+   check (on a byte stream it writes the low byte). */
+WB_EXPORT wint_t putwchar(wchar_t wc)
+{
+    wb_observe_stream(stdout);
+    return REAL(putwchar)(wc);
+}
 WB_EXPORT wint_t putwchar_unlocked(wchar_t wc)
 {
-    LAND_THEN(stdout, REAL(fputwc_unlocked)(wc, cur_));
+    wb_observe_stream(stdout);
+    return REAL(putwchar_unlocked)(wc);
 }
 WB_EXPORT int fputws(const wchar_t *ws, FILE *fp) { LAND_THEN(fp, REAL(fputws)(ws, cur_)); }
 WB_EXPORT int fputws_unlocked(const wchar_t *ws, FILE *fp)
@@ -43,7 +50,10 @@ WB_EXPORT int vfwprintf(FILE *fp, const wchar_t *fmt, va_list ap)
 {
     LAND_THEN(fp, REAL(vfwprintf)(cur_, fmt, ap));
 }
-WB_EXPORT int vwprintf(const wchar_t *fmt, va_list ap) { LAND_THEN(stdout, REAL(vfwprintf)(cur_, fmt, ap)); }
+WB_EXPORT int vwprintf(const wchar_t *fmt, va_list ap)
+{
+    LAND_THEN(stdout, REAL(vfwprintf)(cur_, fmt, ap));
+}
 WB_EXPORT int fwprintf(FILE *fp, const wchar_t *fmt, ...)
 {
     va_list ap;
