@@ -23,12 +23,13 @@
  * Rejected alternatives (README "How it works"): wrapping the output
  * family cannot see glibc's internal flushes (full buffer, exit) nor inline
  * putc; moving a FILE's pending bytes on fflush loses order when glibc
- * flushes by itself; replacing a FILE's vtable aborts (glibc validates it).
+ * flushes by itself; a vtable of our own aborts (glibc validates vtables).
  *
- * A cookie stream is byte-oriented: wide output on it is converted in
- * wrap_stdio_wide.c.  A pointer to the original stdout/stderr saved before
- * our constructor ran (libstdc++ 13+ and libc++ keep one for std::cout and
- * std::cerr) is served by the cookie stream in the calls C++ stream buffers
+ * Positioning calls and fread run glibc's file-stream code on a wrapped
+ * stream, and wide output makes it glibc's own wide stream (both below),
+ * so that positions and wide output are a plain run's.  A pointer to the
+ * original stdout/stderr saved before our constructor ran (libstdc++ 13+
+ * and libc++ keep one for std::cout and std::cerr) is served by the cookie stream in the calls C++ stream buffers
  * make (wb_stream_current(), streams.h); the printf and fputs families on
  * such a pointer still write through the original, unbuffered by us.
  */
