@@ -385,6 +385,14 @@ FILE *wb_stream_reopen(const char *path, const char *mode, FILE *stream, bool is
     if (path)
         wb_observe_path(AT_FDCWD, path, 0);
     struct wb_stream *s = stream_of(stream);
+    if (s && !wrapped(stream)) {
+        /* Wide: glibc's own stream now, reopened as one.  It keeps using
+           the shadow's wide data, so the shadow stays, owning nothing. */
+        forget_stream(s);
+        s->shadow->_fileno = -1;
+        stream_free(s);
+        s = NULL;
+    }
     FILE *target = s ? s->shadow : stream;
     if (s)
         REAL(fflush)(stream);

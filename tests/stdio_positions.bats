@@ -50,3 +50,7 @@ case_is_identical() {
 @test "stdio wide: ftell, fseek and fgetwc on a wide \"w+\" stream with raw writes between" {
     case_is_identical wide-position
 }
+
+@test "stdio wide: freopen of a wide stream gives an unoriented stream on the new file" {
+    case_is_identical wide-freopen
+}

@@ -19,6 +19,7 @@
  *                     (a byte stream drops the bytes); a stream whose fd
  *                     number now names another file writes into that one
  *     wide-position   ftell and fseek on a wide stream, raw writes between
+ *     wide-freopen    freopen of a wide stream, then byte output
  *
  * Misuse prints the usage and exits 2.
  */
@@ -267,6 +268,20 @@ static void wide_position(void)
     dump("f");
 }
 
+static void wide_freopen(void)
+{
+    FILE *f = fopen("f", "w");
+    CHECK(fputws(L"wide before freopen\n", f));
+    CHECK(fwide(f, 0));
+    CHECK(freopen("g", "w", f) == f);
+    CHECK(fwide(f, 0));
+    CHECK(fputs("bytes after freopen\n", f));
+    CHECK(write(fileno(f), "raw\n", 4));
+    CHECK(fclose(f));
+    dump("f");
+    dump("g");
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -275,6 +290,7 @@ static const struct {
     { "read-ahead", read_ahead },       { "append", append },
     { "fdopen", fdopen_pending },       { "wide-errors", wide_errors },
     { "wide-closed", wide_closed },     { "wide-position", wide_position },
+    { "wide-freopen", wide_freopen },
 };
 
 int main(int argc, char **argv)
@@ -285,6 +301,6 @@ int main(int argc, char **argv)
             return 0;
         }
     fprintf(stderr, "usage: stdio_pos CASE (cached-offset, seek-cur, read-ahead, append, fdopen,"
-                    " wide-errors, wide-closed, wide-position)\n");
+                    " wide-errors, wide-closed, wide-position, wide-freopen)\n");
     return 2;
 }
