@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -99,6 +100,7 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
+    X(tmpfile) X(tmpfile64) X(ftw) X(ftw64) X(nftw) X(nftw64)                            \
     X(fflush) X(fflush_unlocked) X(fopencookie)                                           \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \

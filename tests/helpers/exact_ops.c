@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <sys/mman.h>
@@ -327,6 +329,112 @@ static int sc_pipe_eof(void)
     return close(fd) ? 1 : 0;
 }
 
+/* A memfd sealed against writes between writes: the next write is EPERM. */
+static int sc_memfd_sealed(void)
+{
+    int m = memfd_create("sealed", MFD_ALLOW_SEALING);
+    if (m < 0)
+        die("memfd_create");
+    lines(m, 0, 1000);
+    if (fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW))
+        die("F_ADD_SEALS");
+    errno = 0;
+    ssize_t r = write(m, "after\n", 6);
+    printf("write after F_SEAL_WRITE -> %zd (%s)\n", r, strerror(errno));
+    int fd = open_out();
+    char buf[4096];
+    ssize_t n;
+    for (off_t at = 0; (n = pread(m, buf, sizeof buf, at)) > 0; at += n)
+        if (write(fd, buf, (size_t)n) != n)
+            die("copy");
+    return close(m) || close(fd) ? 1 : 0;
+}
+
+/* FS_IOC_SETFLAGS immutable between writes: the next write is
+   EPERM (root, on a file system with the flag). */
+static int sc_immutable(void)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("open");
+    lines(fd, 0, 1000);
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+        flags |= FS_IMMUTABLE_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0) {
+            errno = 0;
+            ssize_t r = write(fd, "x\n", 2);
+            printf("write after FS_IMMUTABLE_FL -> %zd (%s)\n", r, strerror(errno));
+            flags &= ~FS_IMMUTABLE_FL;
+            ioctl(fd, FS_IOC_SETFLAGS, &flags);
+            return close(fd) ? 1 : 0;
+        }
+    }
+    printf("immutable flag unsupported here\n");
+    return close(fd) ? 1 : 0;
+}
+
+/* glibc's own tmpfile() stream and a raw write on its fd, in order. */
+static int sc_tmpfile_raw(void)
+{
+    FILE *t = tmpfile();
+    if (!t)
+        die("tmpfile");
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 700; i++)   /* past glibc's buffer: it writes itself */
+            fprintf(t, "stream#%d\n", i);
+        lines(fileno(t), 0, 20);
+    }
+    for (int i = 0; i < 100; i++)
+        fprintf(t, "last#%d\n", i);
+    lines(fileno(t), 20, 1);
+    long at = ftell(t);
+    rewind(t);
+    int fd = open_out();
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, t)) > 0)
+        if (write(fd, buf, n) != (ssize_t)n)
+            die("copy");
+    printf("ftell %ld\n", at);
+    return fclose(t) || close(fd) ? 1 : 0;
+}
+
+/* nftw stats every entry with glibc's internal calls. */
+static int walked(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    (void)f;
+    if (type == FTW_F)
+        printf("%s %lld\n", p, (long long)st->st_size);
+    return 0;
+}
+static int sc_nftw(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    if (nftw(".", walked, 4, FTW_PHYS))
+        die("nftw");
+    return close(fd) ? 1 : 0;
+}
+
+/* fd 2 closed, the data file opened as fd 2, then a child that writes to
+   its stderr, with the library's debug lines and statistics asked for: no
+   line of the library's may enter the file. */
+static int sc_stderr_file(void)
+{
+    fflush(stderr);
+    close(2);
+    if (open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 2)
+        die("open as fd 2");
+    lines(2, 0, 100);
+    setenv("WRITEBEHIND_DEBUG", "1", 1);
+    setenv("WRITEBEHIND_STATS", "1", 1);
+    int st = system("echo child >&2; echo child line >>/dev/stderr");
+    lines(2, 100, 100);
+    printf("system -> %d\n", st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -338,6 +446,9 @@ int main(int argc, char **argv)
         { "sys_exit", sc_sys_exit },     { "unshare_user", sc_unshare_user },
         { "seccomp_strict", sc_seccomp_strict }, { "fsize", sc_fsize },
         { "sem_shared", sc_sem_shared }, { "pipe_eof", sc_pipe_eof },
+        { "memfd_sealed", sc_memfd_sealed }, { "immutable", sc_immutable },
+        { "tmpfile_raw", sc_tmpfile_raw }, { "nftw", sc_nftw },
+        { "stderr_file", sc_stderr_file },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
