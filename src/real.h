@@ -19,6 +19,8 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <err.h>
+#include <error.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -35,6 +37,7 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
+#include <syslog.h>
 #include <utime.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -101,6 +104,7 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(tmpfile) X(tmpfile64) X(ftw) X(ftw64) X(nftw) X(nftw64)                            \
+    X(vwarn) X(vwarnx) X(verr) X(verrx) X(vsyslog) X(error) X(error_at_line)             \
     X(fflush) X(fflush_unlocked) X(fopencookie)                                           \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \

@@ -132,3 +132,8 @@ exact() {
 @test "fd 2 replaced by a data file: a child's library, asked to speak, writes nothing into it" {
     exact stderr_file
 }
+
+@test "warn, warnx, error, error_at_line, syslog(LOG_PERROR) on a pipe: the reader told finds every byte" {
+    exact messages
+    [[ $(grep -c "bytes when told" "$BATS_TEST_TMPDIR/plain.stdout") -eq 5 ]]
+}

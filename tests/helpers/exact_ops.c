@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <err.h>
+#include <error.h>
 #include <ftw.h>
 #include <linux/fs.h>
 #include <sched.h>
@@ -27,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static const char *path;
@@ -435,6 +438,58 @@ static int sc_stderr_file(void)
     return 0;
 }
 
+/* Messages on stderr, a pipe to a process that looks at the file at each
+   line: err(3)/error(3)/syslog(LOG_PERROR) print with glibc's internal
+   calls, and each line is a message that the bytes before it are there.
+   The messages are printed by a new image whose stderr is the pipe from
+   the start (so stderr is glibc's own stream, not the library's). */
+static int sc_messages(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        FILE *in = fdopen(p[0], "r");
+        char line[256];
+        while (in && fgets(line, sizeof line, in))
+            printf("%ld bytes when told: %s", size_of(path), line);
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[0]);
+    if (dup2(p[1], 2) != 2)
+        die("dup2");
+    close(p[1]);
+    execl("/proc/self/exe", "exact_ops", "messages_told", path, (char *)NULL);
+    die("exec");
+    return 1;
+}
+
+static int sc_messages_told(void)
+{
+    int fd = open_out();
+    openlog("exact_ops", LOG_PERROR | LOG_NDELAY, LOG_USER);
+    lines(fd, 0, 100);
+    warn("warn %d", 1);
+    lines(fd, 100, 100);
+    warnx("warnx %d", 2);
+    lines(fd, 200, 100);
+    error(0, 0, "error %d", 3);
+    lines(fd, 300, 100);
+    error_at_line(0, EIO, "src.c", 7, "error_at_line %d", 4);
+    lines(fd, 400, 100);
+    syslog(LOG_INFO, "syslog %d", 5);
+    lines(fd, 500, 100);
+    closelog();
+    close(2);
+    int st;
+    wait(&st);   /* the reader, forked before the exec */
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -448,7 +503,8 @@ int main(int argc, char **argv)
         { "sem_shared", sc_sem_shared }, { "pipe_eof", sc_pipe_eof },
         { "memfd_sealed", sc_memfd_sealed }, { "immutable", sc_immutable },
         { "tmpfile_raw", sc_tmpfile_raw }, { "nftw", sc_nftw },
-        { "stderr_file", sc_stderr_file },
+        { "stderr_file", sc_stderr_file }, { "messages", sc_messages },
+        { "messages_told", sc_messages_told },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
