@@ -137,3 +137,8 @@ exact() {
     exact messages
     [[ $(grep -c "bytes when told" "$BATS_TEST_TMPDIR/plain.stdout") -eq 5 ]]
 }
+
+@test "poll and select on a buffered pipe (--pipes) filled to capacity: readiness as plain" {
+    exact poll_pipe
+    grep -q "^poll write end -> 0" "$BATS_TEST_TMPDIR/plain.stdout"
+}

@@ -14,6 +14,8 @@
 #include <err.h>
 #include <error.h>
 #include <ftw.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -490,6 +492,44 @@ static int sc_messages_told(void)
     return close(fd) ? 1 : 0;
 }
 
+/* A pipe filled to its capacity by small writes, then polled at both ends
+   (with WRITEBEHIND_PIPES=1 set for the new image: pipes are buffered). */
+static int sc_poll_pipe(void)
+{
+    setenv("WRITEBEHIND_PIPES", "1", 1);
+    execl("/proc/self/exe", "exact_ops", "poll_pipe_buffered", path, (char *)NULL);
+    die("exec");
+    return 1;
+}
+
+static int sc_poll_pipe_buffered(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    int cap = fcntl(p[1], F_GETPIPE_SZ);
+    for (int i = 0; i < cap / 16; i++)
+        if (write(p[1], "0123456789abcde\n", 16) != 16)
+            die("write");
+    struct pollfd w = { p[1], POLLOUT, 0 }, r = { p[0], POLLIN, 0 };
+    int nw = poll(&w, 1, 0);
+    int nr = poll(&r, 1, 0);
+    printf("poll write end -> %d revents %#x; read end -> %d revents %#x\n", nw, w.revents, nr,
+           r.revents);
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    struct timeval zero = { 0, 0 };
+    printf("select read end -> %d\n", select(p[0] + 1, &rs, NULL, NULL, &zero));
+    int fd = open_out();
+    char buf[4096];
+    ssize_t n;
+    for (int left = cap; left > 0 && (n = read(p[0], buf, sizeof buf)) > 0; left -= (int)n)
+        if (write(fd, buf, (size_t)n) != n)
+            die("copy");
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -504,7 +544,8 @@ int main(int argc, char **argv)
         { "memfd_sealed", sc_memfd_sealed }, { "immutable", sc_immutable },
         { "tmpfile_raw", sc_tmpfile_raw }, { "nftw", sc_nftw },
         { "stderr_file", sc_stderr_file }, { "messages", sc_messages },
-        { "messages_told", sc_messages_told },
+        { "messages_told", sc_messages_told }, { "poll_pipe", sc_poll_pipe },
+        { "poll_pipe_buffered", sc_poll_pipe_buffered },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
