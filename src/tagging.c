@@ -239,14 +239,19 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
        /proc/self/coredump_filter at start-up.  Never buffer those.  The raw
        system call, as fstatfs is a wrapped door; f_type comes first in
        every layout of the kernel's struct. */
+    /* mq_open's descriptor, a "regular file" whose write() is EINVAL
+       (linux/magic.h names it only in newer kernels' headers). */
+    enum { WB_MQUEUE_MAGIC = 0x19800202 };
     struct statfs fs = { .f_type = 0 };
     if (S_ISREG(st->st_mode))
         REAL(syscall)(SYS_fstatfs, fd, &fs);
     if ((fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
          fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
          fs.f_type == DEBUGFS_MAGIC || fs.f_type == TRACEFS_MAGIC ||
-         fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC))
-        return "a kernel interface file (/proc, /sys, cgroup...): its writes are commands";
+         fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC ||
+         fs.f_type == WB_MQUEUE_MAGIC))
+        return "a kernel interface file (/proc, /sys, cgroup, a POSIX message queue...): its "
+               "writes are commands";
     /* A memfd (tmpfs or hugetlbfs inside) that can still be sealed may
        forbid its writes at any moment (F_ADD_SEALS, from any process holding
        it): only the kernel, at each write, gives the exact EPERM.  A file
