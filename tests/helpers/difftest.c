@@ -717,7 +717,7 @@ static void op_mmap(int s)
             return;
         }
     }
-    struct stat st;
+    struct stat st = { .st_size = 0 };   /* printed when fstat fails: never stack garbage */
     if (fstat(fd, &st) < 0 || st.st_size == 0 || st.st_size > (64 << 20)) {
         say("mmap s%d fresh=%d skipped size=%lld", s, fresh, (long long)st.st_size);
     } else {
