@@ -40,6 +40,10 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <syslog.h>
+#include <ulimit.h>
+#include <sys/sem.h>
+#include <sys/ptrace.h>
+#include <mqueue.h>
 #include <utime.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -112,6 +116,7 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(tmpfile) X(tmpfile64) X(ftw) X(ftw64) X(nftw) X(nftw64)                            \
     X(vwarn) X(vwarnx) X(verr) X(verrx) X(vsyslog) X(error) X(error_at_line)             \
     X(poll) X(__poll) X(__poll_chk) X(ppoll) X(__ppoll_chk) X(select) X(__select) X(pselect) \
+    X(execveat) X(pidfd_spawn) X(pidfd_spawnp) X(ptrace) X(ulimit) X(semctl) X(mq_open) X(sem_open) \
     X(fflush) X(fflush_unlocked) X(fopencookie)                                           \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \

@@ -146,3 +146,8 @@ exact() {
 @test "__open, __write, __close (glibc's exported names) mixed with write: the same bytes in order" {
     exact glibc_names
 }
+
+@test "ulimit(UL_SETFSIZE) between writes, SIGXFSZ ignored: the short write and EFBIG come as plain" {
+    exact ulimit_fsize
+    grep -q "EFBIG\|too large" "$BATS_TEST_TMPDIR/plain.stdout"
+}

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <ulimit.h>
 #include <unistd.h>
 
 static const char *path;
@@ -570,6 +571,26 @@ static int sc_glibc_names(void)
     return __close(fd) ? 1 : 0;
 }
 
+/* ulimit(UL_SETFSIZE) between writes, SIGXFSZ ignored: the short write
+   and EFBIG come where a plain run gets them. */
+static int sc_ulimit_fsize(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    int fd = open_out();
+    lines(fd, 0, 300);
+    if (ulimit(UL_SETFSIZE, 8L) < 0)   /* 4096 bytes */
+        die("ulimit");
+    for (int i = 0;; i++) {
+        ssize_t n = write(fd, "0123456789abcdefghijklmnopqrstu\n", 32);
+        if (n != 32) {
+            printf("write %d: %zd (%s)\n", i, n, n < 0 ? strerror(errno) : "short");
+            if (n < 0)
+                break;
+        }
+    }
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -586,6 +607,7 @@ int main(int argc, char **argv)
         { "stderr_file", sc_stderr_file }, { "messages", sc_messages },
         { "messages_told", sc_messages_told }, { "poll_pipe", sc_poll_pipe },
         { "poll_pipe_buffered", sc_poll_pipe_buffered }, { "glibc_names", sc_glibc_names },
+        { "ulimit_fsize", sc_ulimit_fsize },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
