@@ -254,6 +254,8 @@ static bool names_us(const char *p, size_t len)
     size_t blen = (size_t)(p + len - base), n = strlen(LIB_NAME);
     if (blen >= n && !strncmp(base, LIB_NAME, n) && (blen == n || base[n] == '.'))
         return true;
+    if (!kept.self)   /* not captured (no --keep-in-children): the usual name only */
+        return false;
     const char *self = strrchr(kept.self, '/');
     self = self ? self + 1 : kept.self;
     return blen == strlen(self) && !strncmp(base, self, blen);
