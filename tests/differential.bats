@@ -23,7 +23,7 @@
 load test_helper/common
 load test_helper/semantics
 
-KNOWN_FAILING_CLASSES=(meta glibc_internal stdio_pos wide longjmp voice fsize)
+KNOWN_FAILING_CLASSES=(meta glibc_internal stdio_pos wide voice)
 if [[ -v DIFFTEST_KNOWN_FAILING ]]; then
     read -ra KNOWN_FAILING_CLASSES <<<"$DIFFTEST_KNOWN_FAILING"
 fi
