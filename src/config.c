@@ -56,6 +56,7 @@ static const struct setting {
     { "WRITEBEHIND_LIB", "--lib" },              /* read by the wrapper only */
     { "WRITEBEHIND_REPORT", "--stats" },         /* set by the wrapper: where its
                                                     --stats summary collects records */
+    { WB_STDERR_VAR, "(set by the library for the programs it starts: say.c)" },
     { "WRITEBEHIND_TEST_FAULTS", "(tests)" },     /* read by the test build only (real.c) */
 };
 #define N_SETTINGS (sizeof settings / sizeof *settings)
@@ -326,12 +327,20 @@ static bool has_variable(char *const *env, const char *entry)
     return false;
 }
 
+/* The origin of stderr, passed on (say.c): this process's own entry wins
+   over the kept one it started with (they say the same). */
+static bool names_origin(const char *entry)
+{
+    return !strncmp(entry, WB_STDERR_VAR "=", sizeof WB_STDERR_VAR);
+}
+
 void wb_child_env_make(struct wb_child_env *e, char *const *envp, bool may_allocate)
 {
     static char *const empty[] = { NULL };
     e->envp = envp;
     e->heap = NULL;
-    if (!wb_cfg.keep)
+    bool voice = wb_stderr_for_children(e->voice, sizeof e->voice);
+    if (!wb_cfg.keep && !voice)
         return;
     char *const *env = envp ? envp : empty;   /* the kernel reads NULL as empty */
     size_t n = 0, last = 0, len;
@@ -341,44 +350,65 @@ void wb_child_env_make(struct wb_child_env *e, char *const *envp, bool may_alloc
             last = n;
             preloads = true;
         }
-    if (preloads && preload_entry(env[last] + PRELOAD_LEN, &len))
-        return;   /* still holds the library: as it is */
+    bool holds = preloads && preload_entry(env[last] + PRELOAD_LEN, &len);
+    bool add_library = wb_cfg.keep && !holds;
+    /* A program that runs without the library needs to be told nothing. */
+    voice = voice && (holds || add_library) && !has_variable(env, e->voice);
+    if (!add_library && !voice)
+        return;
 
-    size_t missing = 0;
-    for (char **s = kept.settings; *s; s++)
-        missing += !has_variable(env, *s);
-    size_t slots = n + missing + !preloads + 1;
-    size_t old = preloads ? strlen(env[last]) : 0;
-    size_t size = slots * sizeof(char *) + (preloads ? old + 1 + kept.entry_len + 1 : 0);
+    size_t missing = voice;
+    if (add_library)
+        for (char **s = kept.settings; *s; s++)
+            missing += !has_variable(env, *s) && !(voice && names_origin(*s));
+    size_t slots = n + missing + (add_library && !preloads) + 1;
+    size_t old = add_library && preloads ? strlen(env[last]) : 0;
+    size_t size = slots * sizeof(char *) + (old ? old + 1 + kept.entry_len + 1 : 0);
     int saved = errno;
     char **out = (char **)e->room;
     if (size > sizeof e->room) {
         out = may_allocate ? malloc(size) : NULL;
         errno = saved;
         if (!out)
-            return;   /* it runs without the library, as it asked */
+            return;   /* it runs as it asked, without the library or its origin */
         e->heap = out;
     }
     size_t j = 0;
     for (; j < n; j++)
         out[j] = env[j];
-    if (preloads) {
-        /* Ours appended to the LD_PRELOAD it has, in its place. */
-        char *text = (char *)(out + slots);
-        memcpy(text, env[last], old);
-        if (old > PRELOAD_LEN)
-            text[old++] = ':';
-        memcpy(text + old, kept.entry, kept.entry_len);
-        text[old + kept.entry_len] = 0;
-        out[last] = text;
-    } else {
-        out[j++] = (char *)kept.preload;
+    if (add_library) {
+        if (preloads) {
+            /* Ours appended to the LD_PRELOAD it has, in its place. */
+            char *text = (char *)(out + slots);
+            memcpy(text, env[last], old);
+            if (old > PRELOAD_LEN)
+                text[old++] = ':';
+            memcpy(text + old, kept.entry, kept.entry_len);
+            text[old + kept.entry_len] = 0;
+            out[last] = text;
+        } else {
+            out[j++] = (char *)kept.preload;
+        }
+        for (char **s = kept.settings; *s; s++)
+            if (!has_variable(env, *s) && !(voice && names_origin(*s)))
+                out[j++] = *s;
     }
-    for (char **s = kept.settings; *s; s++)
-        if (!has_variable(env, *s))
-            out[j++] = *s;
+    if (voice)
+        out[j++] = e->voice;
     out[j] = NULL;
     e->envp = out;
+}
+
+void wb_stderr_export(void)
+{
+    char entry[64];
+    if (wb_stderr_for_children(entry, sizeof entry) && !getenv(WB_STDERR_VAR)) {
+        int saved = errno;
+        char *kept_entry = strdup(entry);   /* putenv keeps the string */
+        if (kept_entry)
+            putenv(kept_entry);   /* else the child judges by its own fd 2 */
+        errno = saved;
+    }
 }
 
 void wb_child_env_done(struct wb_child_env *e)

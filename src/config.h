@@ -44,9 +44,13 @@ struct wb_child_env {
     char *const *envp;      /* what to pass */
     void *heap;             /* freed by wb_child_env_done */
     _Alignas(void *) char room[WB_CHILD_ENV_ROOM];
+    char voice[64];         /* WRITEBEHIND_STDERR=..., when the child needs it */
 };
 void wb_child_env_make(struct wb_child_env *e, char *const *envp, bool may_allocate) WB_HIDDEN;
 /* After the exec failed, or the spawn returned: frees what make allocated. */
 void wb_child_env_done(struct wb_child_env *e) WB_HIDDEN;
+/* Before glibc starts a program with environ itself (system, popen): when
+   fd 2 is no longer the origin, environ gets the entry that says it. */
+void wb_stderr_export(void) WB_HIDDEN;
 
 #endif

@@ -19,6 +19,9 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <err.h>
+#include <error.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
@@ -35,6 +38,9 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
+#include <poll.h>
+#include <sys/select.h>
+#include <syslog.h>
 #include <utime.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -51,6 +57,10 @@ int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
 int capset(cap_user_header_t, const cap_user_data_t);   /* exported; declared by libcap only */
+int __poll(struct pollfd *, nfds_t, int);
+int __poll_chk(struct pollfd *, nfds_t, int, size_t);   /* declared only when fortified */
+int __ppoll_chk(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t);
+int __select(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 int __fxstat(int, int, struct stat *);
 int __fxstat64(int, int, struct stat64 *);
 int __xstat(int, const char *, struct stat *);
@@ -102,6 +112,9 @@ void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn
     X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
+    X(tmpfile) X(tmpfile64) X(ftw) X(ftw64) X(nftw) X(nftw64)                            \
+    X(vwarn) X(vwarnx) X(verr) X(verrx) X(vsyslog) X(error) X(error_at_line)             \
+    X(poll) X(__poll) X(__poll_chk) X(ppoll) X(__ppoll_chk) X(select) X(__select) X(pselect) \
     X(fflush) X(fflush_unlocked) X(fopencookie)                                           \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \

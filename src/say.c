@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool wb_say_debug;
@@ -37,14 +38,46 @@ void (*_Atomic wb_say_before)(void);
    tagging.c), or with one fstat when start-up ends without it; a process
    that will not buffer anything (disabled, misconfigured, --skip) takes
    nothing and stays silent from then on: it has nothing more to say. */
-enum { ORIGIN_UNTAKEN = 0, ORIGIN_OPEN, ORIGIN_SILENT };
+enum {
+    ORIGIN_UNTAKEN = 0,
+    ORIGIN_OPEN,     /* stderr_dev/stderr_ino */
+    ORIGIN_NONE,     /* started without fd 2: never speaks */
+    ORIGIN_SILENT    /* not buffering: took nothing, has nothing to say */
+};
 static int stderr_origin;
 static bool settled;
 static dev_t stderr_dev;
 static ino_t stderr_ino;
 
+/* A program started by a process whose fd 2 was no longer its origin gets
+   that origin in WRITEBEHIND_STDERR ("DEV:INO", or "-" for none): the
+   child's fd 2 is then the parent's data file, and the rule holds across
+   the exec.  Read at the first question, before start-up's own look. */
+static void inherit_origin(void)
+{
+    static bool asked;
+    if (__atomic_exchange_n(&asked, true, __ATOMIC_ACQ_REL))
+        return;
+    const char *v = getenv(WB_STDERR_VAR);
+    if (!v)
+        return;
+    char *end;
+    unsigned long long dev = strtoull(v, &end, 10);
+    if (*end == ':' && end > v) {
+        unsigned long long ino = strtoull(end + 1, &end, 10);
+        if (!*end) {
+            stderr_dev = (dev_t)dev;
+            stderr_ino = (ino_t)ino;
+            __atomic_store_n(&stderr_origin, ORIGIN_OPEN, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+    __atomic_store_n(&stderr_origin, ORIGIN_NONE, __ATOMIC_RELEASE);   /* "-", or garbled */
+}
+
 void wb_stderr_seen(dev_t dev, ino_t ino)
 {
+    inherit_origin();
     if (__atomic_load_n(&settled, __ATOMIC_ACQUIRE) ||
         __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE) != ORIGIN_UNTAKEN)
         return;
@@ -55,13 +88,16 @@ void wb_stderr_seen(dev_t dev, ino_t ino)
 
 void wb_stderr_settle(bool will_speak)
 {
+    inherit_origin();
+    if (!will_speak)
+        __atomic_store_n(&stderr_origin, ORIGIN_SILENT, __ATOMIC_RELEASE);
     if (__atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE) == ORIGIN_UNTAKEN) {
         struct stat st;
         int saved = errno;
-        if (will_speak && REAL(fstat)(2, &st) == 0)
+        if (REAL(fstat)(2, &st) == 0)
             wb_stderr_seen(st.st_dev, st.st_ino);
         else
-            __atomic_store_n(&stderr_origin, ORIGIN_SILENT, __ATOMIC_RELEASE);
+            __atomic_store_n(&stderr_origin, ORIGIN_NONE, __ATOMIC_RELEASE);
         errno = saved;
     }
     __atomic_store_n(&settled, true, __ATOMIC_RELEASE);
@@ -72,6 +108,7 @@ void wb_stderr_settle(bool will_speak)
    the program has run yet. */
 bool wb_stderr_is_original(void)
 {
+    inherit_origin();
     int origin = __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE);
     if (origin != ORIGIN_OPEN)
         return origin == ORIGIN_UNTAKEN && !__atomic_load_n(&settled, __ATOMIC_ACQUIRE);
@@ -80,6 +117,20 @@ bool wb_stderr_is_original(void)
     bool same = REAL(fstat)(2, &st) == 0 && st.st_dev == stderr_dev && st.st_ino == stderr_ino;
     errno = saved;
     return same;
+}
+
+bool wb_stderr_for_children(char *entry, size_t size)
+{
+    int origin = __atomic_load_n(&stderr_origin, __ATOMIC_ACQUIRE);
+    if (origin == ORIGIN_NONE) {
+        snprintf(entry, size, "%s=-", WB_STDERR_VAR);
+        return true;
+    }
+    if (origin != ORIGIN_OPEN || wb_stderr_is_original())
+        return false;
+    snprintf(entry, size, "%s=%llu:%llu", WB_STDERR_VAR, (unsigned long long)stderr_dev,
+             (unsigned long long)stderr_ino);
+    return true;
 }
 
 void wb_say_line(const char *line, size_t len)

@@ -29,6 +29,11 @@ void wb_say_unlanded(const char *fmt, ...) WB_HIDDEN __attribute__((format(print
 void wb_stderr_seen(dev_t dev, ino_t ino) WB_HIDDEN;   /* fd 2 fstat'ed during start-up */
 void wb_stderr_settle(bool will_speak) WB_HIDDEN;      /* start-up is over */
 bool wb_stderr_is_original(void) WB_HIDDEN;
+/* A program this process starts inherits fd 2: when fd 2 is no longer the
+   origin (or there was none), the entry that tells the program the origin,
+   "WRITEBEHIND_STDERR=...", is written to entry and true returned. */
+#define WB_STDERR_VAR "WRITEBEHIND_STDERR"
+bool wb_stderr_for_children(char *entry, size_t size) WB_HIDDEN;
 /* A whole line, as is (the statistics), under the same rule. */
 void wb_say_line(const char *line, size_t len) WB_HIDDEN;
 

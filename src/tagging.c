@@ -239,13 +239,23 @@ static const char *refusal(int fd, int fl, const struct stat *st, const char *pa
        /proc/self/coredump_filter at start-up.  Never buffer those.  The raw
        system call, as fstatfs is a wrapped door; f_type comes first in
        every layout of the kernel's struct. */
-    struct statfs fs;
-    if (S_ISREG(st->st_mode) && REAL(syscall)(SYS_fstatfs, fd, &fs) == 0 &&
-        (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
+    struct statfs fs = { .f_type = 0 };
+    if (S_ISREG(st->st_mode))
+        REAL(syscall)(SYS_fstatfs, fd, &fs);
+    if ((fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
          fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
          fs.f_type == DEBUGFS_MAGIC || fs.f_type == TRACEFS_MAGIC ||
          fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC))
         return "a kernel interface file (/proc, /sys, cgroup...): its writes are commands";
+    /* A memfd (tmpfs or hugetlbfs inside) that can still be sealed may
+       forbid its writes at any moment (F_ADD_SEALS, from any process holding
+       it): only the kernel, at each write, gives the exact EPERM.  A file
+       that cannot be sealed answers F_SEAL_SEAL alone. */
+    if (fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC) {
+        int seals = REAL(fcntl)(fd, F_GET_SEALS);
+        if (seals >= 0 && seals != F_SEAL_SEAL)
+            return "a memfd that can be sealed: a seal may forbid its writes at any moment";
+    }
     if (wb_cfg.select_any && !path_selected(path) && !path_selected(abs) &&
         !(inherited && fd_selected(fd)))
         return "not selected by WRITEBEHIND_PATHS/WRITEBEHIND_FDS (--path/--fd)";

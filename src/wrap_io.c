@@ -11,12 +11,16 @@
  * error; reads, seeks and sends are the catalogue's plain landings
  * (wrap_catalogue.c).
  */
+#include "fdtab.h"
 #include "lifecycle.h"
+#include "observe.h"
 #include "ops.h"
 #include "real.h"
 #include "reenter.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/select.h>
 
 __attribute__((noinline)) static ssize_t write_slow(int fd, const void *buf, size_t n)
 {
@@ -96,3 +100,85 @@ WB_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 { POSITIONAL_WRITE(pwritev2)(fd, iov, cnt, off, flags); }
 WB_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
 { POSITIONAL_WRITE(pwritev64v2)(fd, iov, cnt, off, flags); }
+
+/* ---- waiting for descriptors ---------------------------------------------------
+ *
+ * With --pipes, a pipe among the fds waited for lands first (either end:
+ * the read end of a pipe this process buffers is the same inode), so its
+ * readiness is the plain run's: a buffered write end looks emptier than it
+ * is, its read end emptier too.  Without --pipes only regular files are
+ * tagged, and a regular file is always ready: a tagged fd still lands, an
+ * untagged one holds nothing of ours.  Nothing pending: one atomic load. */
+static void land_waited(int fd)
+{
+    if (wb_cfg.pipes || wb_is_file(wb_fdtab_get(fd)))
+        wb_observe_fd(fd);
+}
+
+static void land_polled(const struct pollfd *fds, nfds_t n)
+{
+    if (!wb_anything_pending() || !fds)
+        return;
+    for (nfds_t i = 0; i < n; i++)
+        if (fds[i].fd >= 0)
+            land_waited(fds[i].fd);
+}
+
+static void land_selected(int nfds, const fd_set *r, const fd_set *w, const fd_set *x)
+{
+    if (!wb_anything_pending())
+        return;
+    for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
+        if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x)))
+            land_waited(fd);
+}
+
+/* Some glibc releases declare poll's array write-only, so gcc takes our reading of fds[i].fd for a read of uninitialized
+   memory: the program filled it, as poll requires. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+WB_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    land_polled(fds, n);
+    return REAL(poll)(fds, n, timeout);
+}
+WB_EXPORT int __poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    land_polled(fds, n);
+    return REAL(__poll)(fds, n, timeout);
+}
+WB_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+    land_polled(fds, n);
+    return REAL(__poll_chk)(fds, n, timeout, fdslen);
+}
+WB_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                    const sigset_t *mask)
+{
+    land_polled(fds, n);
+    return REAL(ppoll)(fds, n, timeout, mask);
+}
+WB_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                          const sigset_t *mask, size_t fdslen)
+{
+    land_polled(fds, n);
+    return REAL(__ppoll_chk)(fds, n, timeout, mask, fdslen);
+}
+#pragma GCC diagnostic pop
+WB_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *timeout)
+{
+    land_selected(nfds, r, w, x);
+    return REAL(select)(nfds, r, w, x, timeout);
+}
+WB_EXPORT int __select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *timeout)
+{
+    land_selected(nfds, r, w, x);
+    return REAL(__select)(nfds, r, w, x, timeout);
+}
+WB_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *timeout,
+                      const sigset_t *mask)
+{
+    land_selected(nfds, r, w, x);
+    return REAL(pselect)(nfds, r, w, x, timeout, mask);
+}

@@ -150,8 +150,17 @@ WB_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 WB_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 { SPAWNS(posix_spawnp, envp, pid, file, fa, attr, argv, kept_.envp); }
-WB_EXPORT int system(const char *cmd) { ALL_LANDED(system)(cmd); }
-WB_EXPORT FILE *popen(const char *cmd, const char *mode) { ALL_LANDED(popen)(cmd, mode); }
+/* glibc starts these programs with environ itself. */
+WB_EXPORT int system(const char *cmd)
+{
+    wb_stderr_export();
+    ALL_LANDED(system)(cmd);
+}
+WB_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+    wb_stderr_export();
+    ALL_LANDED(popen)(cmd, mode);
+}
 WB_EXPORT int daemon(int nochdir, int noclose) { ALL_LANDED(daemon)(nochdir, noclose); }
 
 /* execv and execvp are glibc's execve and execvpe with environ: an environ

@@ -5,10 +5,12 @@
 #include "observe.h"
 #include "real.h"
 #include "streams.h"
+#include "tagging.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 WB_EXPORT FILE *fopen(const char *path, const char *mode)
 {
@@ -32,6 +34,21 @@ WB_EXPORT FILE *fdopen(int fd, const char *mode)
     FILE *cookie = wb_stream_wrap(fp);
     return cookie ? cookie : fp;
 }
+
+/* A tmpfile() stream is glibc's own, which seeks, reads and writes its fd
+   where no wrapper sees it: the file is never buffered, so a raw write on
+   fileno() (or a dup of it) goes straight where the stream expects it. */
+static FILE *glibc_keeps(FILE *fp)
+{
+    struct stat st;
+    int saved = errno;
+    if (fp && wb_ready() && REAL(fstat)(fileno(fp), &st) == 0)
+        wb_inode_unbuffered(fileno(fp), &st);
+    errno = saved;
+    return fp;
+}
+WB_EXPORT FILE *tmpfile(void) { return glibc_keeps(REAL(tmpfile)()); }
+WB_EXPORT FILE *tmpfile64(void) { return glibc_keeps(REAL(tmpfile64)()); }
 
 WB_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {

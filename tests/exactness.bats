@@ -107,3 +107,38 @@ exact() {
 @test "closing a pipe's write end: the reader that sees EOF sees every byte" {
     exact pipe_eof
 }
+
+@test "a memfd sealed against writes between writes: the next write is EPERM, as plain" {
+    exact memfd_sealed
+    grep -q "EPERM\|not permitted" "$BATS_TEST_TMPDIR/plain.stdout"
+}
+
+@test "FS_IOC_SETFLAGS immutable between writes: the next write is EPERM, as plain" {
+    exact immutable
+    if grep -q unsupported "$BATS_TEST_TMPDIR/plain.stdout"; then
+        skip "the immutable flag needs root and a file system that has it"
+    fi
+}
+
+@test "tmpfile(): a raw write on its fd and glibc's own stream stay in order" {
+    exact tmpfile_raw
+}
+
+@test "nftw: the sizes it reports include every byte written before" {
+    exact nftw
+    grep -qx "./out $(stat -c %s "$BATS_TEST_TMPDIR/plain/out")" "$BATS_TEST_TMPDIR/plain.stdout"
+}
+
+@test "fd 2 replaced by a data file: a child's library, asked to speak, writes nothing into it" {
+    exact stderr_file
+}
+
+@test "warn, warnx, error, error_at_line, syslog(LOG_PERROR) on a pipe: the reader told finds every byte" {
+    exact messages
+    [[ $(grep -c "bytes when told" "$BATS_TEST_TMPDIR/plain.stdout") -eq 5 ]]
+}
+
+@test "poll and select on a buffered pipe (--pipes) filled to capacity: readiness as plain" {
+    exact poll_pipe
+    grep -q "^poll write end -> 0" "$BATS_TEST_TMPDIR/plain.stdout"
+}

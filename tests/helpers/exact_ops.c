@@ -11,6 +11,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <err.h>
+#include <error.h>
+#include <ftw.h>
+#include <poll.h>
+#include <sys/select.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <sys/mman.h>
@@ -25,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static const char *path;
@@ -327,6 +334,202 @@ static int sc_pipe_eof(void)
     return close(fd) ? 1 : 0;
 }
 
+/* A memfd sealed against writes between writes: the next write is EPERM. */
+static int sc_memfd_sealed(void)
+{
+    int m = memfd_create("sealed", MFD_ALLOW_SEALING);
+    if (m < 0)
+        die("memfd_create");
+    lines(m, 0, 1000);
+    if (fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW))
+        die("F_ADD_SEALS");
+    errno = 0;
+    ssize_t r = write(m, "after\n", 6);
+    printf("write after F_SEAL_WRITE -> %zd (%s)\n", r, strerror(errno));
+    int fd = open_out();
+    char buf[4096];
+    ssize_t n;
+    for (off_t at = 0; (n = pread(m, buf, sizeof buf, at)) > 0; at += n)
+        if (write(fd, buf, (size_t)n) != n)
+            die("copy");
+    return close(m) || close(fd) ? 1 : 0;
+}
+
+/* FS_IOC_SETFLAGS immutable between writes: the next write is
+   EPERM (root, on a file system with the flag). */
+static int sc_immutable(void)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("open");
+    lines(fd, 0, 1000);
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+        flags |= FS_IMMUTABLE_FL;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0) {
+            errno = 0;
+            ssize_t r = write(fd, "x\n", 2);
+            printf("write after FS_IMMUTABLE_FL -> %zd (%s)\n", r, strerror(errno));
+            flags &= ~FS_IMMUTABLE_FL;
+            ioctl(fd, FS_IOC_SETFLAGS, &flags);
+            return close(fd) ? 1 : 0;
+        }
+    }
+    printf("immutable flag unsupported here\n");
+    return close(fd) ? 1 : 0;
+}
+
+/* glibc's own tmpfile() stream and a raw write on its fd, in order. */
+static int sc_tmpfile_raw(void)
+{
+    FILE *t = tmpfile();
+    if (!t)
+        die("tmpfile");
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 700; i++)   /* past glibc's buffer: it writes itself */
+            fprintf(t, "stream#%d\n", i);
+        lines(fileno(t), 0, 20);
+    }
+    for (int i = 0; i < 100; i++)
+        fprintf(t, "last#%d\n", i);
+    lines(fileno(t), 20, 1);
+    long at = ftell(t);
+    rewind(t);
+    int fd = open_out();
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, t)) > 0)
+        if (write(fd, buf, n) != (ssize_t)n)
+            die("copy");
+    printf("ftell %ld\n", at);
+    return fclose(t) || close(fd) ? 1 : 0;
+}
+
+/* nftw stats every entry with glibc's internal calls. */
+static int walked(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    (void)f;
+    if (type == FTW_F)
+        printf("%s %lld\n", p, (long long)st->st_size);
+    return 0;
+}
+static int sc_nftw(void)
+{
+    int fd = open_out();
+    lines(fd, 0, 1000);
+    if (nftw(".", walked, 4, FTW_PHYS))
+        die("nftw");
+    return close(fd) ? 1 : 0;
+}
+
+/* fd 2 closed, the data file opened as fd 2, then a child that writes to
+   its stderr, with the library's debug lines and statistics asked for: no
+   line of the library's may enter the file. */
+static int sc_stderr_file(void)
+{
+    fflush(stderr);
+    close(2);
+    if (open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 2)
+        die("open as fd 2");
+    lines(2, 0, 100);
+    setenv("WRITEBEHIND_DEBUG", "1", 1);
+    setenv("WRITEBEHIND_STATS", "1", 1);
+    int st = system("echo child >&2; echo child line >>/dev/stderr");
+    lines(2, 100, 100);
+    printf("system -> %d\n", st);
+    return 0;
+}
+
+/* Messages on stderr, a pipe to a process that looks at the file at each
+   line: err(3)/error(3)/syslog(LOG_PERROR) print with glibc's internal
+   calls, and each line is a message that the bytes before it are there.
+   The messages are printed by a new image whose stderr is the pipe from
+   the start (so stderr is glibc's own stream, not the library's). */
+static int sc_messages(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        FILE *in = fdopen(p[0], "r");
+        char line[256];
+        while (in && fgets(line, sizeof line, in))
+            printf("%ld bytes when told: %s", size_of(path), line);
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[0]);
+    if (dup2(p[1], 2) != 2)
+        die("dup2");
+    close(p[1]);
+    execl("/proc/self/exe", "exact_ops", "messages_told", path, (char *)NULL);
+    die("exec");
+    return 1;
+}
+
+static int sc_messages_told(void)
+{
+    int fd = open_out();
+    openlog("exact_ops", LOG_PERROR | LOG_NDELAY, LOG_USER);
+    lines(fd, 0, 100);
+    warn("warn %d", 1);
+    lines(fd, 100, 100);
+    warnx("warnx %d", 2);
+    lines(fd, 200, 100);
+    error(0, 0, "error %d", 3);
+    lines(fd, 300, 100);
+    error_at_line(0, EIO, "src.c", 7, "error_at_line %d", 4);
+    lines(fd, 400, 100);
+    syslog(LOG_INFO, "syslog %d", 5);
+    lines(fd, 500, 100);
+    closelog();
+    close(2);
+    int st;
+    wait(&st);   /* the reader, forked before the exec */
+    return close(fd) ? 1 : 0;
+}
+
+/* A pipe filled to its capacity by small writes, then polled at both ends
+   (with WRITEBEHIND_PIPES=1 set for the new image: pipes are buffered). */
+static int sc_poll_pipe(void)
+{
+    setenv("WRITEBEHIND_PIPES", "1", 1);
+    execl("/proc/self/exe", "exact_ops", "poll_pipe_buffered", path, (char *)NULL);
+    die("exec");
+    return 1;
+}
+
+static int sc_poll_pipe_buffered(void)
+{
+    int p[2];
+    if (pipe(p))
+        die("pipe");
+    int cap = fcntl(p[1], F_GETPIPE_SZ);
+    for (int i = 0; i < cap / 16; i++)
+        if (write(p[1], "0123456789abcde\n", 16) != 16)
+            die("write");
+    struct pollfd w = { p[1], POLLOUT, 0 }, r = { p[0], POLLIN, 0 };
+    int nw = poll(&w, 1, 0);
+    int nr = poll(&r, 1, 0);
+    printf("poll write end -> %d revents %#x; read end -> %d revents %#x\n", nw, w.revents, nr,
+           r.revents);
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    struct timeval zero = { 0, 0 };
+    printf("select read end -> %d\n", select(p[0] + 1, &rs, NULL, NULL, &zero));
+    int fd = open_out();
+    char buf[4096];
+    ssize_t n;
+    for (int left = cap; left > 0 && (n = read(p[0], buf, sizeof buf)) > 0; left -= (int)n)
+        if (write(fd, buf, (size_t)n) != n)
+            die("copy");
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -338,6 +541,11 @@ int main(int argc, char **argv)
         { "sys_exit", sc_sys_exit },     { "unshare_user", sc_unshare_user },
         { "seccomp_strict", sc_seccomp_strict }, { "fsize", sc_fsize },
         { "sem_shared", sc_sem_shared }, { "pipe_eof", sc_pipe_eof },
+        { "memfd_sealed", sc_memfd_sealed }, { "immutable", sc_immutable },
+        { "tmpfile_raw", sc_tmpfile_raw }, { "nftw", sc_nftw },
+        { "stderr_file", sc_stderr_file }, { "messages", sc_messages },
+        { "messages_told", sc_messages_told }, { "poll_pipe", sc_poll_pipe },
+        { "poll_pipe_buffered", sc_poll_pipe_buffered },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
