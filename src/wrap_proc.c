@@ -73,12 +73,15 @@ __asm__(".text\n"
         "    call wb_vfork_prepare\n"
         "    add $8, %rsp\n"
         "    jmp *%rax\n"             /* glibc's vfork returns to our caller, twice */
-        ".size vfork, .-vfork\n");
+        ".size vfork, .-vfork\n"
+        ".globl __vfork\n"
+        ".set __vfork, vfork\n");
 #else
 WB_EXPORT pid_t vfork(void)
 {
     return REAL(fork)();   /* glibc's fork runs the atfork handlers */
 }
+WB_EXPORT pid_t __vfork(void) __attribute__((alias("vfork")));
 #endif
 
 struct clone_start { int (*fn)(void *); void *arg; };
@@ -317,3 +320,9 @@ WB_EXPORT pid_t fork(void)
     }
     return pid;
 }
+
+/* glibc's own names for the same functions, exported too: the same
+   wrappers. */
+WB_EXPORT pid_t __fork(void) __attribute__((nothrow, alias("fork")));
+WB_EXPORT int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...) __THROW
+    __attribute__((alias("clone")));

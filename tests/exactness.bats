@@ -142,3 +142,7 @@ exact() {
     exact poll_pipe
     grep -q "^poll write end -> 0" "$BATS_TEST_TMPDIR/plain.stdout"
 }
+
+@test "__open, __write, __close (glibc's exported names) mixed with write: the same bytes in order" {
+    exact glibc_names
+}
