@@ -23,7 +23,7 @@
 load test_helper/common
 load test_helper/semantics
 
-KNOWN_FAILING_CLASSES=(stdio_pos wide longjmp fsize)
+KNOWN_FAILING_CLASSES=(stdio_pos wide)
 if [[ -v DIFFTEST_KNOWN_FAILING ]]; then
     read -ra KNOWN_FAILING_CLASSES <<<"$DIFFTEST_KNOWN_FAILING"
 fi
