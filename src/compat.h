@@ -44,6 +44,13 @@ pid_t _Fork(void);
 int close_range(unsigned int, unsigned int, int);
 void closefrom(int);
 int tgkill(pid_t, pid_t, int);
+/* Declared by glibc 2.34 (execveat) and 2.39 (pidfd_spawn*). */
+#include <spawn.h>
+int execveat(int, const char *, char *const[], char *const[], int);
+int pidfd_spawn(int *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+                char *const[], char *const[]);
+int pidfd_spawnp(int *, const char *, const posix_spawn_file_actions_t *,
+                 const posix_spawnattr_t *, char *const[], char *const[]);
 
 /* Kernel headers before 5.1 / 5.9 (the numbers are the same on every
    architecture but alpha since the system call tables were unified). */

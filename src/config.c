@@ -254,11 +254,10 @@ static bool names_us(const char *p, size_t len)
     size_t blen = (size_t)(p + len - base), n = strlen(LIB_NAME);
     if (blen >= n && !strncmp(base, LIB_NAME, n) && (blen == n || base[n] == '.'))
         return true;
-    /* kept.self is NULL until the environment was captured (a child's
-       environment may be made first: posix_spawn under a sanitizer). */
-    const char *path = kept.self ? kept.self : LIB_NAME;
-    const char *self = strrchr(path, '/');
-    self = self ? self + 1 : path;
+    if (!kept.self)   /* not captured (no --keep-in-children): the usual name only */
+        return false;
+    const char *self = strrchr(kept.self, '/');
+    self = self ? self + 1 : kept.self;
     return blen == strlen(self) && !strncmp(base, self, blen);
 }
 

@@ -24,6 +24,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -40,6 +41,10 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <syslog.h>
+#include <ulimit.h>
+#include <sys/sem.h>
+#include <sys/ptrace.h>
+#include <mqueue.h>
 #include <utime.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -81,6 +86,7 @@ void __assert_fail(const char *, const char *, unsigned, const char *);
 int __vfwprintf_chk(FILE *, int, const wchar_t *, va_list);
 wint_t __woverflow(FILE *, wint_t);
 int __vwprintf_chk(int, const wchar_t *, va_list);
+void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
 
 #define WB_REAL_LIST(X)                                                                  \
     /* output */                                                                         \
@@ -106,13 +112,15 @@ int __vwprintf_chk(int, const wchar_t *, va_list);
     X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
-    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
+    X(killpg) X(tgkill) X(pidfd_send_signal) X(longjmp) X(_longjmp) X(siglongjmp)        \
+    X(__longjmp_chk) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
     X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \
     X(tmpfile) X(tmpfile64) X(ftw) X(ftw64) X(nftw) X(nftw64)                            \
     X(vwarn) X(vwarnx) X(verr) X(verrx) X(vsyslog) X(error) X(error_at_line)             \
     X(poll) X(__poll) X(__poll_chk) X(ppoll) X(__ppoll_chk) X(select) X(__select) X(pselect) \
+    X(execveat) X(pidfd_spawn) X(pidfd_spawnp) X(ptrace) X(ulimit) X(semctl) X(mq_open) X(sem_open) \
     X(fflush) X(fflush_unlocked) X(fopencookie)                                           \
     /* wide stdio, threads */                                                            \
     X(fwide) X(fputwc) X(putwc) X(fputwc_unlocked) X(putwc_unlocked) X(putwchar)          \

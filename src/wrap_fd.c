@@ -200,3 +200,11 @@ WB_EXPORT void closefrom(int lowfd)
     }
     wb_op_closefrom(lowfd);
 }
+
+/* glibc's own names for the same functions, exported too: the same
+   wrappers. */
+WB_EXPORT int __open(const char *path, int flags, ...) __nonnull((1)) __attribute__((alias("open")));
+WB_EXPORT int __open64(const char *path, int flags, ...) __nonnull((1)) __attribute__((alias("open64")));
+WB_EXPORT int __close(int fd) __attribute__((alias("close")));
+WB_EXPORT int __dup2(int oldfd, int newfd) __THROW __attribute__((alias("dup2")));
+WB_EXPORT int __fcntl(int fd, int cmd, ...) __attribute__((alias("fcntl")));

@@ -135,9 +135,10 @@ static void land_selected(int nfds, const fd_set *r, const fd_set *w, const fd_s
 
 /* Some glibc releases declare poll's array write-only, so gcc takes our reading of fds[i].fd for a read of uninitialized
    memory: the program filled it, as poll requires. */
+#if !defined(__clang__)
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 WB_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     land_polled(fds, n);
@@ -165,7 +166,9 @@ WB_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
     land_polled(fds, n);
     return REAL(__ppoll_chk)(fds, n, timeout, mask, fdslen);
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 WB_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *timeout)
 {
     land_selected(nfds, r, w, x);
@@ -182,3 +185,9 @@ WB_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
     land_selected(nfds, r, w, x);
     return REAL(pselect)(nfds, r, w, x, timeout, mask);
 }
+
+/* glibc's own names for the same functions, exported too (a program or a
+   library linked against them calls these): the same wrappers. */
+WB_EXPORT ssize_t __write(int fd, const void *buf, size_t n) __attribute__((alias("write")));
+WB_EXPORT ssize_t __pwrite64(int fd, const void *buf, size_t n, off64_t off)
+    __attribute__((alias("pwrite64")));

@@ -35,9 +35,11 @@
 #include <sched.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <ulimit.h>
 #include <unistd.h>
 
 WB_EXPORT pid_t _Fork(void)
@@ -73,12 +75,15 @@ __asm__(".text\n"
         "    call wb_vfork_prepare\n"
         "    add $8, %rsp\n"
         "    jmp *%rax\n"             /* glibc's vfork returns to our caller, twice */
-        ".size vfork, .-vfork\n");
+        ".size vfork, .-vfork\n"
+        ".globl __vfork\n"
+        ".set __vfork, vfork\n");
 #else
 WB_EXPORT pid_t vfork(void)
 {
     return REAL(fork)();   /* glibc's fork runs the atfork handlers */
 }
+WB_EXPORT pid_t __vfork(void) __attribute__((alias("vfork")));
 #endif
 
 struct clone_start { int (*fn)(void *); void *arg; };
@@ -151,6 +156,12 @@ WB_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 { SPAWNS(posix_spawnp, envp, pid, file, fa, attr, argv, kept_.envp); }
 /* glibc starts these programs with environ itself. */
+WB_EXPORT int pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{ SPAWNS(pidfd_spawn, envp, pidfd, path, fa, attr, argv, kept_.envp); }
+WB_EXPORT int pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{ SPAWNS(pidfd_spawnp, envp, pidfd, file, fa, attr, argv, kept_.envp); }
 WB_EXPORT int system(const char *cmd)
 {
     wb_stderr_export();
@@ -175,6 +186,9 @@ WB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 { IMAGE_ENDS(execvpe, envp, file, argv, kept_.envp); }
 WB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 { IMAGE_ENDS(fexecve, envp, fd, argv, kept_.envp); }
+WB_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                       int flags)
+{ IMAGE_ENDS(execveat, envp, dirfd, path, argv, kept_.envp, flags); }
 
 /* execl* call glibc's internal execve, so they are rebuilt on execv*. */
 #define COLLECT_ARGS(first, argv, envp_out)                                              \
@@ -316,4 +330,36 @@ WB_EXPORT pid_t fork(void)
         pid = REAL(fork)();
     }
     return pid;
+}
+
+/* glibc's own names for the same functions, exported too: the same
+   wrappers. */
+WB_EXPORT pid_t __fork(void) __attribute__((nothrow, alias("fork")));
+WB_EXPORT int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...) __THROW
+    __attribute__((alias("clone")));
+
+/* ptrace acts on another process (pokes its memory, resumes it): it may
+   look at any file.  The arguments are three words. */
+WB_EXPORT long ptrace(enum __ptrace_request request, ...)
+{
+    va_list ap;
+    va_start(ap, request);
+    pid_t pid = va_arg(ap, pid_t);
+    void *addr = va_arg(ap, void *);
+    void *data = va_arg(ap, void *);
+    va_end(ap);
+    wb_observe_all();
+    return REAL(ptrace)(request, pid, addr, data);
+}
+
+/* ulimit(UL_SETFSIZE) is setrlimit(RLIMIT_FSIZE) in 512-byte blocks. */
+WB_EXPORT long ulimit(int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long value = cmd == UL_SETFSIZE ? va_arg(ap, long) : 0;
+    va_end(ap);
+    if (cmd == UL_SETFSIZE && value >= 0)
+        wb_limit_changing(RLIMIT_FSIZE, (unsigned long long)value * 512);
+    return REAL(ulimit)(cmd, value);
 }

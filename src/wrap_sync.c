@@ -14,8 +14,12 @@
 #include "observe.h"
 #include "real.h"
 
+#include <fcntl.h>
+#include <mqueue.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
+#include <sys/sem.h>
 
 /* glibc's struct new_sem: "private" is 0 for a private semaphore and
    FUTEX_PRIVATE_FLAG (LLL_SHARED) for a shared one (the futex op is
@@ -57,4 +61,50 @@ WB_EXPORT WB_NOT_INSTRUMENTED int pthread_rwlock_unlock(pthread_rwlock_t *l)
     if (unlikely(WB_ANYTHING_PENDING()) && l->__data.__shared)
         wb_land_all();
     return REAL_EARLY(pthread_rwlock_unlock)(l);
+}
+
+/* ---- System V and POSIX IPC objects --------------------------------------------
+ *
+ * semctl SETVAL/SETALL/IPC_RMID wake the processes waiting on the set; an
+ * mq_open or sem_open that creates a name makes an object other processes
+ * may be waiting to find: land everything first (not hot calls). */
+WB_EXPORT int semctl(int id, int num, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    union { int val; void *buf; } arg = { .buf = va_arg(ap, void *) };   /* union semun: one word */
+    va_end(ap);
+    if (cmd == SETVAL || cmd == SETALL || cmd == IPC_RMID)
+        wb_observe_all();
+    return REAL(semctl)(id, num, cmd, arg.buf);
+}
+
+WB_EXPORT mqd_t mq_open(const char *name, int oflag, ...)
+{
+    va_list ap;
+    va_start(ap, oflag);
+    mode_t mode = 0;
+    struct mq_attr *attr = NULL;
+    if (oflag & O_CREAT) {
+        mode = va_arg(ap, mode_t);
+        attr = va_arg(ap, struct mq_attr *);
+        wb_observe_all();
+    }
+    va_end(ap);
+    return REAL(mq_open)(name, oflag, mode, attr);
+}
+
+WB_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+    va_list ap;
+    va_start(ap, oflag);
+    mode_t mode = 0;
+    unsigned value = 0;
+    if (oflag & O_CREAT) {
+        mode = va_arg(ap, mode_t);
+        value = va_arg(ap, unsigned);
+        wb_observe_all();
+    }
+    va_end(ap);
+    return REAL(sem_open)(name, oflag, mode, value);
 }

@@ -142,3 +142,12 @@ exact() {
     exact poll_pipe
     grep -q "^poll write end -> 0" "$BATS_TEST_TMPDIR/plain.stdout"
 }
+
+@test "__open, __write, __close (glibc's exported names) mixed with write: the same bytes in order" {
+    exact glibc_names
+}
+
+@test "ulimit(UL_SETFSIZE) between writes, SIGXFSZ ignored: the short write and EFBIG come as plain" {
+    exact ulimit_fsize
+    grep -q "EFBIG\|too large" "$BATS_TEST_TMPDIR/plain.stdout"
+}

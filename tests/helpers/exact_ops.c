@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <ulimit.h>
 #include <unistd.h>
 
 static const char *path;
@@ -441,33 +442,48 @@ static int sc_stderr_file(void)
 }
 
 /* Messages on stderr, a pipe to a process that looks at the file at each
-   line: err(3)/error(3)/syslog(LOG_PERROR) print with glibc's internal
-   calls, and each line is a message that the bytes before it are there.
-   The messages are printed by a new image whose stderr is the pipe from
-   the start (so stderr is glibc's own stream, not the library's). */
+   line (and answers on fd 9, so the writer goes on only after the look):
+   err(3)/error(3)/syslog(LOG_PERROR) print with glibc's internal calls,
+   and each line is a message that the bytes before it are there.  The
+   messages are printed by a new image whose stderr is the pipe from the
+   start (so stderr is glibc's own stream, not the library's). */
+#define ACK_FD 9
 static int sc_messages(void)
 {
-    int p[2];
-    if (pipe(p))
+    int p[2], ack[2];
+    if (pipe(p) || pipe(ack))
         die("pipe");
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         close(p[1]);
+        close(ack[0]);
         FILE *in = fdopen(p[0], "r");
         char line[256];
-        while (in && fgets(line, sizeof line, in))
+        while (in && fgets(line, sizeof line, in)) {
             printf("%ld bytes when told: %s", size_of(path), line);
-        fflush(stdout);
+            fflush(stdout);
+            if (write(ack[1], "k", 1) != 1)
+                die("ack");
+        }
         _exit(0);
     }
     close(p[0]);
-    if (dup2(p[1], 2) != 2)
+    close(ack[1]);
+    if (dup2(p[1], 2) != 2 || dup2(ack[0], ACK_FD) != ACK_FD)
         die("dup2");
     close(p[1]);
+    close(ack[0]);
     execl("/proc/self/exe", "exact_ops", "messages_told", path, (char *)NULL);
     die("exec");
     return 1;
+}
+
+static void looked_at(void)
+{
+    char k;
+    if (read(ACK_FD, &k, 1) != 1)
+        die("ack");
 }
 
 static int sc_messages_told(void)
@@ -476,14 +492,19 @@ static int sc_messages_told(void)
     openlog("exact_ops", LOG_PERROR | LOG_NDELAY, LOG_USER);
     lines(fd, 0, 100);
     warn("warn %d", 1);
+    looked_at();
     lines(fd, 100, 100);
     warnx("warnx %d", 2);
+    looked_at();
     lines(fd, 200, 100);
     error(0, 0, "error %d", 3);
+    looked_at();
     lines(fd, 300, 100);
     error_at_line(0, EIO, "src.c", 7, "error_at_line %d", 4);
+    looked_at();
     lines(fd, 400, 100);
     syslog(LOG_INFO, "syslog %d", 5);
+    looked_at();
     lines(fd, 500, 100);
     closelog();
     close(2);
@@ -530,6 +551,46 @@ static int sc_poll_pipe_buffered(void)
     return close(fd) ? 1 : 0;
 }
 
+/* glibc's exported internal names of the same calls, mixed with the
+   public ones on one file: the bytes in the order written. */
+ssize_t __write(int, const void *, size_t);
+int __close(int);
+int __open(const char *, int, ...);
+static int sc_glibc_names(void)
+{
+    int fd = __open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("__open");
+    for (int i = 0; i < 1000; i++) {
+        char line[32];
+        int len = snprintf(line, sizeof line, "line#%d\n", i);
+        if ((i % 3 ? write(fd, line, (size_t)len) : __write(fd, line, (size_t)len)) != len)
+            die("write");
+    }
+    printf("the file holds %ld bytes before __close\n", size_of(path));
+    return __close(fd) ? 1 : 0;
+}
+
+/* ulimit(UL_SETFSIZE) between writes, SIGXFSZ ignored: the short write
+   and EFBIG come where a plain run gets them. */
+static int sc_ulimit_fsize(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    int fd = open_out();
+    lines(fd, 0, 300);
+    if (ulimit(UL_SETFSIZE, 8L) < 0)   /* 4096 bytes */
+        die("ulimit");
+    for (int i = 0;; i++) {
+        ssize_t n = write(fd, "0123456789abcdefghijklmnopqrstu\n", 32);
+        if (n != 32) {
+            printf("write %d: %zd (%s)\n", i, n, n < 0 ? strerror(errno) : "short");
+            if (n < 0)
+                break;
+        }
+    }
+    return close(fd) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(void); } scenarios[] = {
@@ -545,7 +606,8 @@ int main(int argc, char **argv)
         { "tmpfile_raw", sc_tmpfile_raw }, { "nftw", sc_nftw },
         { "stderr_file", sc_stderr_file }, { "messages", sc_messages },
         { "messages_told", sc_messages_told }, { "poll_pipe", sc_poll_pipe },
-        { "poll_pipe_buffered", sc_poll_pipe_buffered },
+        { "poll_pipe_buffered", sc_poll_pipe_buffered }, { "glibc_names", sc_glibc_names },
+        { "ulimit_fsize", sc_ulimit_fsize },
     };
     if (argc == 3)
         for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
