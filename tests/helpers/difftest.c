@@ -2337,6 +2337,12 @@ static void op_stream(void)
         return;
     }
     unsigned r = below(100);
+    /* glibc itself can loop for ever positioning a wide-oriented stream
+       that has read bytes its locale cannot decode (adjust_wide_data, in a
+       plain run too): such a stream is flushed instead. */
+    if (r >= 45 && r < 78 && fwide(streams[t].fp, 0) > 0 &&
+        (strchr(streams[t].mode, 'r') || strchr(streams[t].mode, '+')))
+        r = 44;
     if (r < 35) op_swrite(t);
     else if (r < 45) op_sflush(t);
     else if (r < 57) op_stell(t);
