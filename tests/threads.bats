@@ -18,17 +18,20 @@ holds() {
     local sc=$1 cfg out
     shift
     (($#)) || set -- "${CONFIGS[@]}"
+    local st
     for cfg in "$@"; do
         local dir=$BATS_TEST_TMPDIR/${cfg//[ =]/_}
         mkdir -p "$dir"
+        st=0
         if [[ $cfg == plain ]]; then
-            out=$(cd "$dir" && timeout 120 "$(helper sem_threads)" "$sc" 2>&1) || true
+            out=$(cd "$dir" && timeout 120 "$(helper sem_threads)" "$sc" 2>&1) || st=$?
         else
             # shellcheck disable=SC2086
-            out=$(cd "$dir" && timeout 120 env $cfg LD_PRELOAD="$(wb_env)" "$(helper sem_threads)" "$sc" 2>&1) || true
+            out=$(cd "$dir" && timeout 120 env $cfg LD_PRELOAD="$(wb_env)" "$(helper sem_threads)" "$sc" 2>&1) || st=$?
         fi
         if [[ $out != ok:* || $out == *$'\n'* ]]; then
-            echo "$sc ($cfg):"; echo "${out:-no answer within 120 s}"
+            echo "$sc ($cfg): $( ((st == 124)) && echo "no answer within 120 s" || status_name "$st")"
+            echo "$out"
             return 1
         fi
     done
