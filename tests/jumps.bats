@@ -19,10 +19,6 @@ load test_helper/common
 }
 
 @test "siglongjmp out of small writes to a full buffered pipe (the library blocked in a flight): the reader gets each byte once" {
-    # ThreadSanitizer runs a handler at the next call it intercepts, here
-    # clock_gettime or a mutex the library takes with a file's lock held:
-    # the window the README lists as not handled.
-    [[ ${SANITIZER:-} != thread ]] || skip "ThreadSanitizer defers the signal into a library section that holds a lock"
     same_as_plain --env WRITEBEHIND_PIPES=1 --plain-says 'the reader got exactly the bytes the writes returned' \
         -- timeout 60 "$(helper jump_out)" pipe_flight out
 }
