@@ -17,8 +17,3 @@ load test_helper/common
     same_as_plain --env WRITEBEHIND_PIPES=1 --plain-says 'jumped out of the blocked write' \
         -- timeout 60 "$(helper jump_out)" pipe out
 }
-
-@test "siglongjmp out of small writes to a full buffered pipe (the library blocked in a flight): the reader gets each byte once" {
-    same_as_plain --env WRITEBEHIND_PIPES=1 --plain-says 'the reader got exactly the bytes the writes returned' \
-        -- timeout 60 "$(helper jump_out)" pipe_flight out
-}

@@ -11,9 +11,6 @@
  *   pipe   (run with WRITEBEHIND_PIPES=1) a large write blocked on a full
  *          pipe, interrupted by SIGALRM whose handler writes a line to FILE
  *          and jumps out; then what the pipe holds, and more lines
- *   pipe_flight (run with WRITEBEHIND_PIPES=1) small writes to a pipe nobody
- *          reads yet, until SIGALRM's handler jumps out of the one that
- *          blocks; then a reader must get exactly what the writes returned
  *
  * Exit status 2 is a usage error only (an unknown scenario).
  */
@@ -25,11 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *path;
@@ -146,74 +140,11 @@ static int sc_pipe(int fd)
     return finish(fd);
 }
 
-/* Small writes to a buffered pipe nobody reads yet: plainly the write that
-   finds the pipe full blocks; under the library the thread blocks in a
-   flight of earlier writes, or waits for the writer thread's.  Either way
-   the handler jumps out, and then a reader must get exactly the bytes the
-   writes that returned were told were written: none lost, none twice. */
-static volatile long returned;
-
-static int sc_pipe_flight(int fd)
-{
-    int p[2];
-    if (pipe(p))
-        die("pipe");
-    /* The reader is told to start through shared memory, a channel the
-       library does not see (a message would land first, and the landing
-       would wait for the pipe this reader drains). */
-    struct shared { int go; long returned; };
-    volatile struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
-                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sh == MAP_FAILED)
-        die("mmap");
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[1]);
-        while (!sh->go) {
-            struct timespec ts = { 0, 1000000 };
-            nanosleep(&ts, NULL);
-        }
-        long got = 0;
-        ssize_t r;
-        while ((r = read(p[0], big, sizeof big)) > 0)
-            got += r;
-        _exit(got == sh->returned ? 0 : 1);
-    }
-    close(p[0]);
-    handle(SIGALRM);
-    if (sigsetjmp(env, 1) == 0) {
-        struct itimerval t = { .it_value = { 0, 100000 } };
-        setitimer(ITIMER_REAL, &t, NULL);
-        for (;;) {
-            ssize_t n = write(p[1], "0123456789abcdefghijklmnopqrstu\n", 32);
-            if (n > 0)
-                returned += n;
-        }
-    }
-    /* First: what lands next (any write lands the pipe's bytes first)
-       needs the reader. */
-    sh->go = 1;
-    printf("jumped out of a write to the full pipe\n");
-    lines(fd, 0, 100);
-    for (int i = 0; i < 100; i++)
-        if (write(p[1], "after the jump\n", 15) == 15)
-            returned += 15;
-    sh->returned = returned;   /* read by the reader after the EOF that follows */
-    close(p[1]);
-    int st;
-    waitpid(pid, &st, 0);
-    printf("the reader got %s the writes returned\n",
-           WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "exactly the bytes" : "NOT the bytes");
-    return finish(fd);
-}
-
 int main(int argc, char **argv)
 {
     static const struct { const char *name; int (*fn)(int); } scenarios[] = {
         { "fsize", sc_fsize },
         { "pipe", sc_pipe },
-        { "pipe_flight", sc_pipe_flight },
     };
     memset(big, 'b', sizeof big);
     if (argc == 3)
@@ -226,6 +157,6 @@ int main(int argc, char **argv)
                 int r = scenarios[i].fn(fd);
                 return fflush(stdout) ? 1 : r;
             }
-    fprintf(stderr, "usage: jump_out SCENARIO FILE (fsize, pipe, pipe_flight)\n");
+    fprintf(stderr, "usage: jump_out SCENARIO FILE (fsize, pipe)\n");
     return 2;
 }
