@@ -199,11 +199,11 @@ static void flush_flight_locked(struct wb_file *f, bool pool_allowed)
     _Atomic uint64_t calls = 0;
     wb_unwind_push(&s.u, leave_flight);
     int err = wb_write_all(fd, buf, len, &s.done, &calls);
-    pthread_setcancelstate(s.oldcancel, NULL);   /* in the section: see write_direct_locked */
     wb_unwind_pop(&s.u);
     size_t done = s.done;
     if (pool_allowed)
         wb_buf_put(buf);
+    pthread_setcancelstate(s.oldcancel, NULL);
     errno = saved;
 
     wb_lock(f);
@@ -445,8 +445,9 @@ struct direct_section {
     int oldcancel;
 };
 
-static void end_direct(struct wb_file *f, ssize_t r)
+static void end_direct(struct wb_file *f, ssize_t r, int oldcancel)
 {
+    pthread_setcancelstate(oldcancel, NULL);
     wb_stats_add(&wb_stats.direct, 1);
     wb_stats_add(&wb_stats.syscalls, 1);
     wb_lock(f);
@@ -461,8 +462,7 @@ static void end_direct(struct wb_file *f, ssize_t r)
 static void leave_direct(struct wb_unwind *u)
 {
     struct direct_section *s = (struct direct_section *)u;
-    pthread_setcancelstate(s->oldcancel, NULL);
-    end_direct(s->f, -1);
+    end_direct(s->f, -1, s->oldcancel);
     wb_busy_drop();
 }
 
@@ -496,12 +496,8 @@ static ssize_t write_direct_locked(struct wb_file *f, int fd, const struct iovec
     ssize_t r = iovcnt == 1 ? REAL(write)(fd, iov[0].iov_base, iov[0].iov_len)
                             : REAL(writev)(fd, iov, iovcnt);
     int saved = errno;
-    /* Still in the section: a sanitizer runtime delivers a signal that
-       came during the write in the next call it intercepts, this one
-       (leave_direct restoring the state again does no harm). */
-    pthread_setcancelstate(s.oldcancel, NULL);
     wb_unwind_pop(&s.u);
-    end_direct(f, r);
+    end_direct(f, r, s.oldcancel);
     wb_busy_leave();
     errno = saved;
     return r;
