@@ -73,40 +73,14 @@ static void handoff_locked(struct wb_file *f)
     f->fill_cap = 0;
 }
 
-/* ---- the sections that block, and how a siglongjmp leaves them ------------
- * A signal handler runs where the thread blocks: in a write of the
- * library's own (a full pipe, or the SIGPIPE/SIGXFSZ that write raises) or
- * in a wait for another thread's flight.  Each of these pushes a record
- * (lock.h) whose leave function does what the abandoned frames would have
- * done next, so that a handler jumping out leaves the file as if the
- * program's call had returned there. */
-
-struct wait_section {
-    struct wb_unwind u;
-    struct wb_file *f;
-    bool counted;   /* still counted in flight_waiters */
-};
-
-static void leave_wait(struct wb_unwind *u)
-{
-    struct wait_section *s = (struct wait_section *)u;
-    if (s->counted)
-        atomic_fetch_sub_explicit(&s->f->flight_waiters, 1, memory_order_acq_rel);
-    wb_busy_drop();
-}
-
 static void wait_flight_locked(struct wb_file *f)
 {
     unsigned seq = atomic_load_explicit(&f->flight_seq, memory_order_acquire);
     atomic_fetch_add_explicit(&f->flight_waiters, 1, memory_order_acq_rel);
     wb_busy_enter();   /* still inside: a handler's calls wait for us to finish */
     wb_unlock(f);
-    struct wait_section s = { .f = f, .counted = true };
-    wb_unwind_push(&s.u, leave_wait);
     wb_futex_wait(&f->flight_seq, seq, NULL);
     atomic_fetch_sub_explicit(&f->flight_waiters, 1, memory_order_acq_rel);
-    s.counted = false;
-    wb_unwind_pop(&s.u);
     wb_lock(f);
     wb_busy_leave();
 }
@@ -140,47 +114,6 @@ static void keep_buffer_locked(struct wb_file *f, char *buf)
     }
 }
 
-struct flight_section {
-    struct wb_unwind u;
-    struct wb_file *f;
-    char *buf;
-    size_t len, done;   /* done: kept current by wb_write_all */
-    int oldcancel;
-    bool pool_allowed;
-};
-
-/* The bytes of a flight are those of calls that returned long ago: what
-   did not go in goes back as the queued flight, written next like any
-   other (by the flusher, which has signals blocked, or the next landing).
-   A jump in the instant between a write's return and the count taking it
-   in would write that write's bytes twice (README: limitations). */
-static void leave_flight(struct wb_unwind *u)
-{
-    struct flight_section *s = (struct flight_section *)u;
-    struct wb_file *f = s->f;
-    pthread_setcancelstate(s->oldcancel, NULL);
-    bool rest = s->done < s->len;
-    if (!rest && s->pool_allowed)
-        wb_buf_put(s->buf);
-    wb_lock(f);
-    if (rest) {
-        memmove(s->buf, s->buf + s->done, s->len - s->done);
-        f->flight = s->buf;
-        f->flight_len = s->len - s->done;
-        f->flight_state = WB_FLIGHT_QUEUED;
-        atomic_fetch_add_explicit(&f->flight_seq, 1, memory_order_release);
-        if (atomic_load_explicit(&f->flight_waiters, memory_order_acquire))
-            wb_futex_wake_all(&f->flight_seq);
-        wb_flusher_enqueue(&f->job);
-    } else {
-        if (!s->pool_allowed)
-            keep_buffer_locked(f, s->buf);
-        finish_flight_locked(f, true);
-    }
-    wb_unlock(f);
-    wb_busy_drop();
-}
-
 /* Flushes the queued flight; f locked (released while writing). */
 static void flush_flight_locked(struct wb_file *f, bool pool_allowed)
 {
@@ -193,17 +126,14 @@ static void flush_flight_locked(struct wb_file *f, bool pool_allowed)
 
     /* write() is a cancellation point; a thread cancelled here would leave
        the flight WRITING forever. */
-    int saved = errno;
-    struct flight_section s = { .f = f, .buf = buf, .len = len, .pool_allowed = pool_allowed };
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &s.oldcancel);
+    int oldcancel, saved = errno;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
+    size_t done = 0;
     _Atomic uint64_t calls = 0;
-    wb_unwind_push(&s.u, leave_flight);
-    int err = wb_write_all(fd, buf, len, &s.done, &calls);
-    wb_unwind_pop(&s.u);
-    size_t done = s.done;
+    int err = wb_write_all(fd, buf, len, &done, &calls);
     if (pool_allowed)
         wb_buf_put(buf);
-    pthread_setcancelstate(s.oldcancel, NULL);
+    pthread_setcancelstate(oldcancel, NULL);
     errno = saved;
 
     wb_lock(f);
@@ -436,36 +366,6 @@ static ssize_t buffer_locked(struct wb_file *f, const struct iovec *iov, int iov
     return (ssize_t)total;
 }
 
-/* The program's own write: a handler jumping out of it leaves what the
-   kernel took (as it would leave a plain write), and the file as if the
-   call had returned. */
-struct direct_section {
-    struct wb_unwind u;
-    struct wb_file *f;
-    int oldcancel;
-};
-
-static void end_direct(struct wb_file *f, ssize_t r, int oldcancel)
-{
-    pthread_setcancelstate(oldcancel, NULL);
-    wb_stats_add(&wb_stats.direct, 1);
-    wb_stats_add(&wb_stats.syscalls, 1);
-    wb_lock(f);
-    f->direct_writes++;
-    f->kernel_writes++;
-    if (r > 0)
-        f->bytes += (uint64_t)r;
-    finish_flight_locked(f, false);
-    wb_unlock(f);
-}
-
-static void leave_direct(struct wb_unwind *u)
-{
-    struct direct_section *s = (struct direct_section *)u;
-    end_direct(s->f, -1, s->oldcancel);
-    wb_busy_drop();
-}
-
 /* Straight through, after everything buffered before it.  The flight
    marker keeps other threads' landings waiting until it is in. */
 static ssize_t write_direct_locked(struct wb_file *f, int fd, const struct iovec *iov,
@@ -490,14 +390,21 @@ static ssize_t write_direct_locked(struct wb_file *f, int fd, const struct iovec
     f->flight_state = WB_FLIGHT_WRITING;
     wb_busy_enter();
     wb_unlock(f);
-    struct direct_section s = { .f = f };
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &s.oldcancel);
-    wb_unwind_push(&s.u, leave_direct);
+    int oldcancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldcancel);
     ssize_t r = iovcnt == 1 ? REAL(write)(fd, iov[0].iov_base, iov[0].iov_len)
                             : REAL(writev)(fd, iov, iovcnt);
     int saved = errno;
-    wb_unwind_pop(&s.u);
-    end_direct(f, r, s.oldcancel);
+    pthread_setcancelstate(oldcancel, NULL);
+    wb_stats_add(&wb_stats.direct, 1);
+    wb_stats_add(&wb_stats.syscalls, 1);
+    wb_lock(f);
+    f->direct_writes++;
+    f->kernel_writes++;
+    if (r > 0)
+        f->bytes += (uint64_t)r;
+    finish_flight_locked(f, false);
+    wb_unlock(f);
     wb_busy_leave();
     errno = saved;
     return r;

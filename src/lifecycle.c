@@ -157,9 +157,6 @@ void wb_init_slow(void)
     }
     initializing_here = true;
     atomic_store(&library_pid, getpid());
-    /* Now, not at the program's first jump, which may be a SIGSEGV
-       handler's out of malloc (dlsym allocates). */
-    (void)REAL(longjmp), (void)REAL(_longjmp), (void)REAL(siglongjmp), (void)REAL(__longjmp_chk);
     bool ok = wb_config_load();
     if (ok && wb_cfg.stats_records)
         atomic_store(&wb_signals_dying_hook, report_when_dying);

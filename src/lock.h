@@ -37,54 +37,6 @@ static inline void wb_busy_leave(void)
         wb_replay_hook();   /* what a handler did meanwhile, in order */
 }
 
-/* A section that blocks — a write of the thread's own, a wait for another
-   thread's flight — is where a signal handler most likely runs, and the
-   handler may siglongjmp out of it: the frames below are then abandoned
-   with the count raised, a flight marked WRITING, a waiter counted.  Such a
-   section pushes a record (in its own frame, which outlives the handler)
-   saying how to leave it; the longjmp wrappers call wb_leave_abandoned,
-   which runs them.  busy is the count inside the section: a record is run
-   only while the count is exactly that, i.e. nothing else is held (a jump
-   out of a lock's few instructions still leaves the lock: README). */
-struct wb_unwind {
-    void (*leave)(struct wb_unwind *u);   /* must take the count down by one */
-    unsigned busy;
-    struct wb_unwind *prev;
-};
-extern __thread struct wb_unwind *wb_tls_unwind __attribute__((tls_model("initial-exec"))) WB_HIDDEN;
-
-static inline void wb_unwind_push(struct wb_unwind *u, void (*leave)(struct wb_unwind *))
-{
-    u->leave = leave;
-    u->busy = wb_tls_busy;
-    u->prev = wb_tls_unwind;
-    atomic_signal_fence(memory_order_seq_cst);
-    wb_tls_unwind = u;
-    atomic_signal_fence(memory_order_seq_cst);
-}
-static inline void wb_unwind_pop(struct wb_unwind *u)
-{
-    atomic_signal_fence(memory_order_seq_cst);
-    wb_tls_unwind = u->prev;
-    atomic_signal_fence(memory_order_seq_cst);
-}
-/* A leave function's last step: the section's own count, without the
-   replay (wb_leave_abandoned replays once everything is left). */
-static inline void wb_busy_drop(void)
-{
-    atomic_signal_fence(memory_order_seq_cst);
-    wb_tls_busy--;
-}
-/* A non-local jump (siglongjmp out of a signal handler) leaves every
-   section it abandons, then replays what the handler wrote meanwhile.
-   Nothing to do, and one load, when the thread is not inside. */
-void wb_leave_abandoned_slow(void) WB_HIDDEN;
-static inline void wb_leave_abandoned(void)
-{
-    if (unlikely(wb_tls_busy))
-        wb_leave_abandoned_slow();
-}
-
 /* Critical sections are a memcpy long; the slow path spins briefly, then
    lets the holder run. */
 void wb_spin_wait(_Atomic int *lock) WB_HIDDEN;

@@ -24,7 +24,6 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -86,7 +85,6 @@ void __assert_fail(const char *, const char *, unsigned, const char *);
 int __vfwprintf_chk(FILE *, int, const wchar_t *, va_list);
 wint_t __woverflow(FILE *, wint_t);
 int __vwprintf_chk(int, const wchar_t *, va_list);
-void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
 
 #define WB_REAL_LIST(X)                                                                  \
     /* output */                                                                         \
@@ -112,8 +110,7 @@ void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn
     X(fork) X(vfork) X(clone) X(_Fork) X(posix_spawn) X(posix_spawnp) X(system) X(popen) X(execve)         \
     X(execv) X(execvp) X(execvpe) X(fexecve) X(daemon) X(_exit) X(_Exit) X(quick_exit)   \
     X(abort) X(kill) X(sigqueue) X(raise) X(sigaction) X(signal) X(pthread_kill)         \
-    X(killpg) X(tgkill) X(pidfd_send_signal) X(longjmp) X(_longjmp) X(siglongjmp)        \
-    X(__longjmp_chk) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
+    X(killpg) X(tgkill) X(pidfd_send_signal) X(syscall) X(unshare) X(setns) X(capset) X(setfsuid)  \
     X(setfsgid) X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64) X(prctl)                                  \
     /* stdio */                                                                          \
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose) X(fcloseall)         \

@@ -21,18 +21,14 @@ int wb_write_all_with(wb_write_fn wr, int fd, const void *buf, size_t len, size_
                       _Atomic uint64_t *calls)
 {
     const char *p = buf;
-    size_t local, *done = written ? written : &local;
+    size_t done = 0;
     int err = 0;
-    /* *written is kept current: a section abandoned by a signal handler's
-       siglongjmp learns from it what went in (file.c) */
-    *done = 0;
-    while (*done < len) {
-        ssize_t n = wr(fd, p + *done, len - *done);
+    while (done < len) {
+        ssize_t n = wr(fd, p + done, len - done);
         if (calls)
             atomic_fetch_add_explicit(calls, 1, memory_order_relaxed);
         if (n > 0) {
-            *done += (size_t)n;
-            atomic_signal_fence(memory_order_seq_cst);
+            done += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else {
@@ -40,6 +36,8 @@ int wb_write_all_with(wb_write_fn wr, int fd, const void *buf, size_t len, size_
             break;
         }
     }
+    if (written)
+        *written = done;
     return err;
 }
 

@@ -24,9 +24,8 @@
 
 /* The EINTR/short-write loop, written once: writes all of buf with wr
    (REAL(write), or the library's own write operation), returns 0 or errno;
-   *written (may be NULL) says how much went in, kept current as it goes;
-   *calls (may be NULL) counts the write calls made.  A write returning 0
-   for a non-zero count is EIO. */
+   *written (may be NULL) says how much went in; *calls (may be NULL) counts
+   the write calls made.  A write returning 0 for a non-zero count is EIO. */
 typedef ssize_t (*wb_write_fn)(int fd, const void *buf, size_t len);
 int wb_write_all_with(wb_write_fn wr, int fd, const void *buf, size_t len, size_t *written,
                       _Atomic uint64_t *calls) WB_HIDDEN;

@@ -5,12 +5,10 @@
  * glibc's signal/sysv_signal/bsd_signal/ssignal/sigset/sigignore/
  * siginterrupt reach the kernel through glibc's internal sigaction, so they
  * are rebuilt here on top of our sigaction (signals.c keeps what the
- * program set and what the kernel holds).  The longjmp family leaves the
- * library's sections a handler's jump abandons.
+ * program set and what the kernel holds).
  */
 #include "land.h"
 #include "lifecycle.h"
-#include "lock.h"
 #include "real.h"
 #include "signals.h"
 
@@ -121,23 +119,6 @@ WB_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
     return sigismember(&oset, sig) ? SIG_HOLD : oact.sa_handler;
 }
 #pragma GCC diagnostic pop
-
-/* A handler that jumps out of a signal that came while its thread was
-   inside the library (blocked in a write of its own, or waiting for a
-   flight) abandons the library's frames: the sections they were in are
-   left first (lock.h), then the jump is made.  One thread-local load when
-   the thread is not inside. */
-#define JUMP_WRAPPER(name, env_type)                                                     \
-    WB_EXPORT void name(env_type env, int val)                                           \
-    {                                                                                    \
-        wb_leave_abandoned();                                                            \
-        REAL(name)(env, val);                                                            \
-        __builtin_unreachable();                                                         \
-    }
-JUMP_WRAPPER(longjmp, jmp_buf)
-JUMP_WRAPPER(_longjmp, jmp_buf)
-JUMP_WRAPPER(siglongjmp, sigjmp_buf)
-JUMP_WRAPPER(__longjmp_chk, jmp_buf)
 
 WB_EXPORT void abort(void)
 {
