@@ -270,13 +270,10 @@ static int sc_seccomp_strict(void)
     return 1;
 }
 
-static int sc_fsize(void)
+/* Writes 32-byte records until one fails, printing each short or failed
+   write (a file size limit, SIGXFSZ ignored); then closes fd. */
+static int write_past_limit(int fd)
 {
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl = { 1000, 1000 };
-    if (setrlimit(RLIMIT_FSIZE, &rl))
-        die("setrlimit");
-    int fd = open_out();
     for (int i = 0;; i++) {
         ssize_t n = write(fd, "0123456789abcdefghijklmnopqrstu\n", 32);
         if (n != 32) {
@@ -286,6 +283,16 @@ static int sc_fsize(void)
         }
     }
     return close(fd) ? 1 : 0;
+}
+
+static int sc_fsize(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = { 1000, 1000 };
+    if (setrlimit(RLIMIT_FSIZE, &rl))
+        die("setrlimit");
+    int fd = open_out();
+    return write_past_limit(fd);
 }
 
 static int sc_sem_shared(void)
@@ -580,15 +587,7 @@ static int sc_ulimit_fsize(void)
     lines(fd, 0, 300);
     if (ulimit(UL_SETFSIZE, 8L) < 0)   /* 4096 bytes */
         die("ulimit");
-    for (int i = 0;; i++) {
-        ssize_t n = write(fd, "0123456789abcdefghijklmnopqrstu\n", 32);
-        if (n != 32) {
-            printf("write %d: %zd (%s)\n", i, n, n < 0 ? strerror(errno) : "short");
-            if (n < 0)
-                break;
-        }
-    }
-    return close(fd) ? 1 : 0;
+    return write_past_limit(fd);
 }
 
 int main(int argc, char **argv)
