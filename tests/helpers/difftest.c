@@ -313,6 +313,26 @@ static void forget_fd(int fd)
    tests glibc, not the library. */
 static void flush_streams(void) { fflush(NULL); }
 
+/* A stream or slot whose fd the run closed still names that number, and
+   fflush(NULL) before the fork writes its buffer there: a pipe that took the
+   number would wake the peer early, in plain runs as in library ones.  The
+   channel's and the report's descriptors are moved above any number the run
+   opens. */
+static int above_run(int fd)
+{
+    int high = fd < 0 ? -1 : fcntl(fd, F_DUPFD, 400);
+    if (fd >= 0)
+        close(fd);
+    return high;
+}
+
+static int above_run_fds(int fd[2])
+{
+    fd[0] = above_run(fd[0]);
+    fd[1] = above_run(fd[1]);
+    return fd[0] < 0 || fd[1] < 0 ? -1 : 0;
+}
+
 /* ---- the other process: a reader of the files ----------------------------- */
 
 static void cat_one(const char *path)
@@ -1323,7 +1343,7 @@ static void op_memfd(void)
 static void probe_locks(int s)
 {
     int rep[2];
-    if (pipe(rep) < 0) {
+    if (pipe(rep) < 0 || above_run_fds(rep) < 0) {
         say("lock probe pipe %s", res(-1));
         return;
     }
@@ -1509,7 +1529,7 @@ static int clone_child_fn(void *arg)
 static void op_child_reads(void)
 {
     int rep[2];
-    if (pipe(rep) < 0) {
+    if (pipe(rep) < 0 || above_run_fds(rep) < 0) {
         say("child-reads pipe %s", res(-1));
         return;
     }
@@ -1674,13 +1694,13 @@ static int chan_setup(enum chan ch, struct channel *c)
     switch (ch) {
     case CH_PIPE_CLOSE:
     case CH_PIPE_WRITE:
-        return pipe(c->fds);
+        return pipe(c->fds) < 0 ? -1 : above_run_fds(c->fds);
     case CH_SOCK_SEND:
     case CH_SOCK_SHUTDOWN:
-        return socketpair(AF_UNIX, SOCK_STREAM, 0, c->fds);
+        return socketpair(AF_UNIX, SOCK_STREAM, 0, c->fds) < 0 ? -1 : above_run_fds(c->fds);
     case CH_EVENTFD:
     case CH_EVENTFD_WRITE:
-        c->efd = eventfd(0, 0);
+        c->efd = above_run(eventfd(0, 0));
         return c->efd < 0 ? -1 : 0;
     case CH_MQ: {
         struct mq_attr a = { .mq_maxmsg = 1, .mq_msgsize = 8 };
@@ -1853,7 +1873,7 @@ static void tell_peer(enum chan ch)
         return;
     }
     int rep[2];
-    if (pipe(rep) < 0) {
+    if (pipe(rep) < 0 || above_run_fds(rep) < 0) {
         say("%s report pipe %s", name, res(-1));
         chan_cleanup(&c);
         return;
