@@ -110,6 +110,7 @@ extern char **environ;
 #define NSLOTS 6
 #define NSTREAMS 3
 #define HIGH_FD 50            /* dup2 targets that are not already a slot's fd */
+#define PEER_FD 400           /* a peer's channel and report: above every fd a run names */
 #define BIG_MAX (300 << 10)   /* larger than the library's default 64 KiB buffer */
 #define PEER_TIMEOUT_MS 20000 /* a child that has not reported by then hangs */
 #define TIME_BASE 1000000000LL  /* 2001-09-09: times the program sets start here */
@@ -320,7 +321,7 @@ static void flush_streams(void) { fflush(NULL); }
    opens. */
 static int above_run(int fd)
 {
-    int high = fd < 0 ? -1 : fcntl(fd, F_DUPFD, 400);
+    int high = fd < 0 ? -1 : fcntl(fd, F_DUPFD, PEER_FD);
     if (fd >= 0)
         close(fd);
     return high;
